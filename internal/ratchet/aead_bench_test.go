@@ -1,7 +1,6 @@
 package ratchet
 
 import (
-	"crypto/aes"
 	"crypto/cipher"
 	"testing"
 
@@ -17,13 +16,7 @@ var aeadCandidates = []struct {
 	new  func(key []byte) (cipher.AEAD, error)
 }{
 	{"ChaCha20Poly1305", chacha20poly1305.New},
-	{"AES256GCM", func(key []byte) (cipher.AEAD, error) {
-		b, err := aes.NewCipher(key)
-		if err != nil {
-			return nil, err
-		}
-		return cipher.NewGCM(b)
-	}},
+	{"AES256GCM", aesGCMSuite.new},
 }
 
 var benchSizes = []struct {
