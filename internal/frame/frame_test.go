@@ -1,0 +1,193 @@
+package frame
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"testing"
+	"time"
+)
+
+func TestRoundTrip(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewWriter(&buf)
+	bodies := [][]byte{nil, {}, []byte("x"), bytes.Repeat([]byte{0xab}, 70000)}
+	for i, b := range bodies {
+		if err := w.WriteFrame(Type(i+1), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := NewReader(&buf, 0)
+	for i, want := range bodies {
+		typ, got, err := r.ReadFrame()
+		if err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+		if typ != Type(i+1) || !bytes.Equal(got, want) {
+			t.Fatalf("frame %d: got type %v, %d bytes", i, typ, len(got))
+		}
+	}
+	if _, _, err := r.ReadFrame(); err != io.EOF {
+		t.Fatalf("at end: got %v, want plain io.EOF", err)
+	}
+}
+
+func TestEncoding(t *testing.T) {
+	got, err := AppendFrame([]byte{0xff}, TypeHello, []byte("ab"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []byte{0xff, 0, 0, 0, 3, 0x10, 'a', 'b'}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("got %x, want %x", got, want)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	tests := []struct {
+		name   string
+		stream []byte
+		max    int
+		want   error
+	}{
+		{"empty", []byte{0, 0, 0, 0, 1}, 0, ErrEmpty},
+		{"too large", []byte{0, 0, 1, 0, 1}, 255, ErrTooLarge},
+		{"huge", []byte{0xff, 0xff, 0xff, 0xff}, 0, ErrTooLarge},
+		{"short header", []byte{0, 0}, 0, ErrTruncated},
+		{"no type", []byte{0, 0, 0, 1}, 0, ErrTruncated},
+		{"short body", []byte{0, 0, 0, 4, 1, 2}, 0, ErrTruncated},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := NewReader(bytes.NewReader(tt.stream), tt.max)
+			_, _, err := r.ReadFrame()
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("got %v, want %v", err, tt.want)
+			}
+			if _, _, err2 := r.ReadFrame(); err2 != err {
+				t.Fatalf("error not sticky: then %v", err2)
+			}
+		})
+	}
+}
+
+func TestTooLargeReportsSize(t *testing.T) {
+	r := NewReader(bytes.NewReader([]byte{0x7f, 0xff, 0xff, 0xff}), 0)
+	_, _, err := r.ReadFrame()
+	var tl *TooLargeError
+	if !errors.As(err, &tl) || tl.Size != 0x7fffffff || tl.Max != MaxFrameSize {
+		t.Fatalf("got %#v", err)
+	}
+	if cap(r.buf) != 0 {
+		t.Fatalf("allocated %d bytes for a refused frame", cap(r.buf))
+	}
+}
+
+func TestWriteTooLarge(t *testing.T) {
+	var buf bytes.Buffer
+	err := NewWriter(&buf).WriteFrame(TypeRatchet, make([]byte, MaxFrameSize))
+	if !errors.Is(err, ErrTooLarge) || buf.Len() != 0 {
+		t.Fatalf("got %v, wrote %d", err, buf.Len())
+	}
+	if err := NewWriter(&buf).WriteFrame(TypeRatchet, make([]byte, MaxFrameSize-1)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := NewReader(&buf, 0).ReadFrame(); err != nil {
+		t.Fatalf("largest frame: %v", err)
+	}
+}
+
+type countingWriter struct {
+	calls int
+	bytes.Buffer
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	c.calls++
+	return c.Buffer.Write(p)
+}
+
+func TestOneWritePerFrame(t *testing.T) {
+	var c countingWriter
+	w := NewWriter(&c)
+	for i := range 5 {
+		if err := w.WriteFrame(TypeRatchet, make([]byte, i*100)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c.calls != 5 {
+		t.Fatalf("%d Write calls for 5 frames", c.calls)
+	}
+}
+
+// oneByteReader returns one byte per Read, to check the Reader never reads
+// past a frame and copes with short reads.
+type oneByteReader struct{ r io.Reader }
+
+func (o oneByteReader) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	return o.r.Read(p[:1])
+}
+
+func TestNoReadAhead(t *testing.T) {
+	stream, _ := AppendFrame(nil, TypeHello, []byte("hello"))
+	stream = append(stream, "rest"...)
+	src := bytes.NewReader(stream)
+	r := NewReader(oneByteReader{src}, 0)
+	if _, body, err := r.ReadFrame(); err != nil || string(body) != "hello" {
+		t.Fatalf("got %q, %v", body, err)
+	}
+	rest, _ := io.ReadAll(src)
+	if string(rest) != "rest" {
+		t.Fatalf("reader consumed past the frame: left %q", rest)
+	}
+}
+
+func TestTimeoutAtBoundaryNotSticky(t *testing.T) {
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	r := NewReader(a, 0)
+	_ = a.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
+	if _, _, err := r.ReadFrame(); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("got %v, want a timeout", err)
+	}
+	_ = a.SetReadDeadline(time.Time{})
+	done := make(chan error, 1)
+	go func() { done <- NewWriter(b).WriteFrame(TypeClose, nil) }()
+	if typ, _, err := r.ReadFrame(); err != nil || typ != TypeClose {
+		t.Fatalf("after timeout: %v %v", typ, err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestNoAllocsSteadyState(t *testing.T) {
+	body := make([]byte, 4096)
+	var buf bytes.Buffer
+	w := NewWriter(&buf)
+	r := NewReader(&buf, 0)
+	step := func() {
+		if err := w.WriteFrame(TypeRatchet, body); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := r.ReadFrame(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	step()
+	if n := testing.AllocsPerRun(100, step); n != 0 {
+		t.Fatalf("%v allocations per frame", n)
+	}
+}
+
+func TestTypeString(t *testing.T) {
+	if TypeHandshake.String() != "handshake" || Type(0xee).String() != "type(238)" {
+		t.Fatal(TypeHandshake.String(), Type(0xee).String())
+	}
+}
