@@ -1,0 +1,71 @@
+package relay
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+)
+
+func TestRateLimiter(t *testing.T) {
+	t.Parallel()
+	l := newRateLimiter(2, 3, 2) // 2/s, burst 3, 2 keys
+	a, b, c := netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2"), netip.MustParseAddr("10.0.0.3")
+	t0 := time.Unix(1000, 0)
+	for i := range 3 {
+		if !l.allow(a, t0) {
+			t.Fatalf("burst request %d refused", i)
+		}
+	}
+	if l.allow(a, t0) {
+		t.Fatal("request beyond burst allowed")
+	}
+	if !l.allow(a, t0.Add(500*time.Millisecond)) || l.allow(a, t0.Add(500*time.Millisecond)) {
+		t.Fatal("refill of one token after 0.5s at 2/s is wrong")
+	}
+	for range 3 {
+		if !l.allow(b, t0) {
+			t.Fatal("second key refused")
+		}
+	}
+	// Table full, nothing refilled: a new key is refused.
+	if l.allow(c, t0.Add(time.Second)) {
+		t.Fatal("new key allowed in a full table")
+	}
+	// Later both buckets are full again and get swept.
+	if !l.allow(c, t0.Add(time.Minute)) {
+		t.Fatal("new key refused after the table could be swept")
+	}
+}
+
+func TestConnCounter(t *testing.T) {
+	t.Parallel()
+	c := newConnCounter(2)
+	k := netip.MustParseAddr("::1")
+	if !c.acquire(k) || !c.acquire(k) || c.acquire(k) {
+		t.Fatal("limit of 2 not enforced")
+	}
+	c.release(k)
+	if !c.acquire(k) {
+		t.Fatal("release did not free a place")
+	}
+	c.release(k)
+	c.release(k)
+	if len(c.counts) != 0 {
+		t.Fatalf("table not emptied: %v", c.counts)
+	}
+}
+
+func TestSourceKey(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"127.0.0.1:5000":                 "127.0.0.1",
+		"[::ffff:10.1.2.3]:80":           "10.1.2.3",
+		"[2001:db8:1:2:3:4:5:6]:443":     "2001:db8:1:2::",
+		"[2001:db8:1:2:ffff::1%eth0]:44": "2001:db8:1:2::",
+		"garbage":                        "invalid IP",
+	} {
+		if got := sourceKey(in).String(); got != want {
+			t.Errorf("sourceKey(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
