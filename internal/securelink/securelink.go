@@ -1,0 +1,154 @@
+// Package securelink turns a connection on which a Noise handshake succeeded
+// into a record transport encrypted with the Double Ratchet: every record is
+// one frame holding one ratchet message.
+package securelink
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+
+	"github.com/cairn-dev/cairn/internal/frame"
+	"github.com/cairn-dev/cairn/internal/handshake"
+	"github.com/cairn-dev/cairn/internal/ratchet"
+	"github.com/cairn-dev/cairn/internal/wire"
+)
+
+// MaxBadFrames is how many frames that fail to authenticate a link tolerates
+// before it gives up on the peer: a few can be line noise or an injected
+// packet, many mean an attacker or a broken peer.
+const MaxBadFrames = 32
+
+// ErrTooManyBadFrames is returned by Recv once MaxBadFrames were dropped.
+var ErrTooManyBadFrames = errors.New("too many frames failed to authenticate")
+
+// associatedData binds every ratchet message to this protocol and role.
+var associatedData = []byte("cairn-session-v1")
+
+// Link is an encrypted record transport over one connection.
+type Link struct {
+	conn net.Conn
+	r    *frame.Reader
+	log  *slog.Logger
+
+	ratchet struct {
+		sync.Mutex
+		st *ratchet.State
+	}
+	send struct {
+		sync.Mutex
+		w   *frame.Writer
+		buf []byte
+	}
+	recvBuf []byte
+	bad     atomic.Int64
+	closed  atomic.Bool
+}
+
+// New starts the Double Ratchet from a finished handshake. initiator is true
+// on the side that ran the Noise initiator; that side may send first, the
+// other only after its first Recv.
+func New(conn net.Conn, r *frame.Reader, res *handshake.Result, initiator bool, log *slog.Logger) (*Link, error) {
+	var (
+		st  *ratchet.State
+		err error
+	)
+	if initiator {
+		st, err = ratchet.NewInitiator(res.SharedSecret, res.RatchetRemote, ratchet.Config{})
+	} else {
+		st, err = ratchet.NewResponder(res.SharedSecret, res.RatchetPrivate, ratchet.Config{})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("failed to start the ratchet: %w", err)
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	l := &Link{conn: conn, r: r, log: log}
+	l.ratchet.st = st
+	l.send.w = frame.NewWriter(conn)
+	return l, nil
+}
+
+// Send encrypts and writes one record.
+func (l *Link) Send(record []byte) error {
+	l.send.Lock()
+	defer l.send.Unlock()
+	l.ratchet.Lock()
+	msg, err := l.ratchet.st.Seal(l.send.buf[:0], record, associatedData)
+	l.ratchet.Unlock()
+	if err != nil {
+		return fmt.Errorf("failed to encrypt: %w", err)
+	}
+	l.send.buf = msg
+	if err := l.send.w.WriteFrame(frame.TypeRatchet, msg); err != nil {
+		return fmt.Errorf("failed to send: %w", err)
+	}
+	return nil
+}
+
+// Recv reads and decrypts the next record. Frames that fail to authenticate
+// (forged, replayed, corrupted) are dropped and counted; the link goes on
+// until MaxBadFrames.
+func (l *Link) Recv() ([]byte, error) {
+	for {
+		typ, body, err := l.r.ReadFrame()
+		if err != nil {
+			if errors.Is(err, io.EOF) || l.closed.Load() {
+				return nil, fmt.Errorf("connection closed: %w", err)
+			}
+			return nil, fmt.Errorf("failed to read: %w", err)
+		}
+		switch typ {
+		case frame.TypeRatchet:
+		case frame.TypeReject:
+			rej, err := wire.ParseReject(body)
+			if err != nil {
+				return nil, err
+			}
+			return nil, rej
+		default:
+			if l.dropBad("unexpected frame type", nil) {
+				return nil, ErrTooManyBadFrames
+			}
+			continue
+		}
+		l.ratchet.Lock()
+		pt, err := l.ratchet.st.Open(l.recvBuf[:0], body, associatedData)
+		l.ratchet.Unlock()
+		if err != nil {
+			if l.dropBad("frame failed to authenticate", err) {
+				return nil, ErrTooManyBadFrames
+			}
+			continue
+		}
+		l.recvBuf = pt
+		return pt, nil
+	}
+}
+
+// dropBad counts a bad frame and reports whether the link should give up.
+func (l *Link) dropBad(why string, err error) bool {
+	n := l.bad.Add(1)
+	l.log.Warn("dropped bad frame", "why", why, "err", err, "count", n)
+	return n >= MaxBadFrames
+}
+
+// BadFrames returns how many frames were dropped.
+func (l *Link) BadFrames() int64 { return l.bad.Load() }
+
+// Close closes the connection and destroys the ratchet keys.
+func (l *Link) Close() error {
+	if l.closed.Swap(true) {
+		return nil
+	}
+	err := l.conn.Close()
+	l.ratchet.Lock()
+	l.ratchet.st.Destroy()
+	l.ratchet.Unlock()
+	return err
+}
