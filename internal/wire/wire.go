@@ -20,6 +20,9 @@ const (
 	PurposePair Purpose = 1
 	// PurposeSession opens (or resumes) a session between paired peers.
 	PurposeSession Purpose = 2
+	// PurposeUnpair tells a paired peer, after an authenticating handshake,
+	// that the sender removed the pairing.
+	PurposeUnpair Purpose = 3
 )
 
 const (
@@ -55,7 +58,7 @@ func ParseHello(b []byte) (Hello, error) {
 	}
 	b = b[len(helloMagic):]
 	p, n := Purpose(b[0]), int(b[1])
-	if p != PurposePair && p != PurposeSession {
+	if p < PurposePair || p > PurposeUnpair {
 		return Hello{}, fmt.Errorf("%w: unknown purpose %d", ErrMalformed, p)
 	}
 	if n == 0 || n > MaxSlotLen || len(b) != 2+n {

@@ -1,0 +1,55 @@
+// Package cairn pairs two devices and lets them talk privately, peer to peer.
+//
+// One device shows a PIN, a QR code or a link; the other types, scans or
+// opens it. SPAKE2 turns that short secret into a strong key without
+// revealing it, a Noise XX handshake keyed by it exchanges the devices'
+// Ed25519 identities, and from then on every message is encrypted with the
+// Double Ratchet.
+//
+// # Starting a node
+//
+// A [Node] owns an identity (created on first use in its data directory) and
+// a trust store of paired peers:
+//
+//	node, err := cairn.New(cairn.WithDataDir(dir), cairn.WithRelay("https://relay.example"))
+//	defer node.Close()
+//
+// Peers on the same LAN find each other by mDNS. Peers on different networks
+// meet at a relay ([WithRelay]; run one with `cairn relay` or package relay),
+// which only ever sees ciphertext.
+//
+// # Pairing
+//
+// The device that shows the secret calls one of [Node.PairGeneratePin],
+// [Node.PairGenerateQR] or [Node.PairGenerateLink], shows what it returns,
+// then waits with [Pairing.Wait]. The other device calls
+// [Node.PairEnterPin], [Node.PairScanQR] or [Node.PairFromLink]. Both end up
+// with the other's PeerID in their trust stores.
+//
+// A PIN ("A1B2-C3D4") holds 40 bits: the first 3 symbols name a public
+// meeting slot, the other 25 bits are only ever a SPAKE2 input, and the
+// showing device invalidates the PIN after [MaxPairingFailures] wrong
+// guesses. QR codes and links carry a 128-bit secret. Pairing material
+// expires after [DefaultPairingTTL]. A wrong secret fails on both sides with
+// [ErrWrongSecret].
+//
+// # Sessions
+//
+// Paired peers connect with [Node.Connect] and accept with [Node.Accept]. A
+// [Session] carries named channels; a [Channel] is an io.ReadWriteCloser with
+// message-oriented Send and Receive besides. Sessions reconnect by themselves
+// when the network changes and resume without losing or repeating data.
+//
+// # Key storage
+//
+// The data directory holds identity.key (the Ed25519 seed, mode 0600,
+// optionally sealed with a passphrase, [WithPassphrase]) and peers.json (the
+// trust store, with each peer's pairing secret, mode 0600). Nothing secret is
+// written anywhere else or logged.
+//
+// # Compatibility
+//
+// PeerIDs, PINs, SPAKE2, SAS codes and rendezvous ids follow the cairn
+// conventions, so they mean the same in every cairn implementation. The wire
+// protocol is specified in docs/PROTOCOL.md.
+package cairn

@@ -1,0 +1,93 @@
+package cairn
+
+import (
+	"sync"
+	"time"
+
+	"github.com/cairn-dev/cairn/identity"
+)
+
+// EventKind says what happened.
+type EventKind int
+
+// Event kinds.
+const (
+	// EventPaired: a pairing completed; Peer is the new peer.
+	EventPaired EventKind = iota + 1
+	// EventPairingFailed: one pairing attempt failed (Err says why); the
+	// pairing may still succeed with a later attempt.
+	EventPairingFailed
+	// EventConnected: a session with Peer was established.
+	EventConnected
+	// EventDisconnected: a session's connection dropped; it is reconnecting.
+	EventDisconnected
+	// EventResumed: a session reconnected and resumed where it left off.
+	EventResumed
+	// EventSessionClosed: a session ended.
+	EventSessionClosed
+	// EventUnpaired: Peer removed the pairing (or this node did).
+	EventUnpaired
+)
+
+func (k EventKind) String() string {
+	switch k {
+	case EventPaired:
+		return "paired"
+	case EventPairingFailed:
+		return "pairing-failed"
+	case EventConnected:
+		return "connected"
+	case EventDisconnected:
+		return "disconnected"
+	case EventResumed:
+		return "resumed"
+	case EventSessionClosed:
+		return "session-closed"
+	case EventUnpaired:
+		return "unpaired"
+	default:
+		return "unknown"
+	}
+}
+
+// Event is something that happened to the node.
+type Event struct {
+	Kind EventKind
+	Peer identity.PeerID
+	Err  error
+	Time time.Time
+}
+
+// eventQueueSize bounds the events a slow reader can fall behind by; past it
+// the oldest event is dropped (and counted), so the node never blocks on an
+// application that does not read its events.
+const eventQueueSize = 128
+
+type eventQueue struct {
+	ch chan Event
+	mu sync.Mutex
+	// dropped counts events lost to a slow reader.
+	dropped uint64
+}
+
+func newEventQueue() *eventQueue { return &eventQueue{ch: make(chan Event, eventQueueSize)} }
+
+func (q *eventQueue) emit(e Event) {
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for {
+		select {
+		case q.ch <- e:
+			return
+		default:
+		}
+		select {
+		case <-q.ch:
+			q.dropped++
+		default:
+		}
+	}
+}

@@ -1,0 +1,187 @@
+package cairn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/cairn-dev/cairn/identity"
+	"github.com/cairn-dev/cairn/internal/frame"
+	"github.com/cairn-dev/cairn/internal/pairproto"
+	"github.com/cairn-dev/cairn/internal/wire"
+	"github.com/cairn-dev/cairn/store"
+)
+
+// PeerID names a cairn node. See package identity.
+type PeerID = identity.PeerID
+
+// ParsePeerID decodes the text form of a PeerID.
+func ParsePeerID(s string) (PeerID, error) { return identity.ParsePeerID(s) }
+
+// helloTimeout bounds how long an incoming connection may take to say what it
+// is for, so idle sockets cannot pile up.
+const helloTimeout = 10 * time.Second
+
+// Node is one cairn device: an identity, a trust store of paired peers, a
+// listener for direct connections, and optionally a relay and LAN discovery.
+// Its methods are safe for concurrent use. Close it to stop every goroutine
+// it started.
+type Node struct {
+	cfg   config
+	log   *slog.Logger
+	store *store.Store
+	id    *identity.Identity
+	ln    net.Listener
+
+	ctx    context.Context // ends when the node closes
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	events *eventQueue
+
+	pairings struct {
+		sync.Mutex
+		bySlot map[string]*initiator
+	}
+	sessions  sessionTable
+	acceptors acceptorSet
+}
+
+// New opens (or creates) the node's identity in its data directory and starts
+// listening for peers.
+func New(opts ...Option) (*Node, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		if err := o(&cfg); err != nil {
+			return nil, fmt.Errorf("cairn: %w", err)
+		}
+	}
+	if cfg.dataDir == "" {
+		return nil, errors.New("cairn: a data directory is required (WithDataDir)")
+	}
+	st, err := store.Open(cfg.dataDir, store.Options{Passphrase: cfg.passphrase})
+	if err != nil {
+		return nil, fmt.Errorf("cairn: failed to open the key store: %w", err)
+	}
+	id, err := st.Identity()
+	if err != nil {
+		return nil, fmt.Errorf("cairn: failed to load the identity: %w", err)
+	}
+	ln, err := net.Listen("tcp", cfg.listenAddr)
+	if err != nil {
+		return nil, fmt.Errorf("cairn: failed to listen on %s: %w", cfg.listenAddr, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	n := &Node{
+		cfg:    cfg,
+		log:    cfg.logger.With("node", id.PeerID().Short()),
+		store:  st,
+		id:     id,
+		ln:     ln,
+		ctx:    ctx,
+		cancel: cancel,
+		events: newEventQueue(),
+	}
+	n.pairings.bySlot = make(map[string]*initiator)
+	n.sessions.init()
+	n.acceptors.hosted = make(map[string]context.CancelFunc)
+	n.goRun(n.runAcceptLoop)
+	n.startAcceptors()
+	n.log.Info("node started", "listen", ln.Addr().String())
+	return n, nil
+}
+
+// PeerID returns this node's PeerID.
+func (n *Node) PeerID() PeerID { return n.id.PeerID() }
+
+// Addr returns the address the node listens on for direct connections.
+func (n *Node) Addr() net.Addr { return n.ln.Addr() }
+
+// Events returns the node's event stream. It is buffered; when the reader
+// falls behind, the oldest events are dropped.
+func (n *Node) Events() <-chan Event { return n.events.ch }
+
+// Close stops the node: pending pairings fail with ErrClosed, sessions close,
+// and every goroutine the node started has ended when Close returns.
+func (n *Node) Close() error {
+	n.cancel()
+	err := n.ln.Close()
+	n.sessions.closeAll()
+	n.wg.Wait()
+	if errors.Is(err, net.ErrClosed) {
+		err = nil
+	}
+	return err
+}
+
+// goRun runs f in a goroutine that Close waits for.
+func (n *Node) goRun(f func()) {
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		f()
+	}()
+}
+
+func (n *Node) runAcceptLoop() {
+	for {
+		conn, err := n.ln.Accept()
+		if err != nil {
+			if n.ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
+				n.log.Warn("accept failed", "err", err)
+			}
+			return
+		}
+		n.goRun(func() { n.handleConn(conn, "tcp") })
+	}
+}
+
+// handleConn reads the Hello of a connection a peer dialled and routes it.
+func (n *Node) handleConn(conn net.Conn, path string) {
+	r := frame.NewReader(conn, frame.MaxFrameSize)
+	_ = conn.SetReadDeadline(time.Now().Add(helloTimeout))
+	typ, body, err := r.ReadFrame()
+	if err != nil {
+		n.log.Debug("dropped connection without hello", "path", path, "err", err)
+		conn.Close()
+		return
+	}
+	_ = conn.SetReadDeadline(time.Time{})
+	n.route(conn, r, typ, body, path)
+}
+
+// route serves a connection by the Hello it opened with.
+func (n *Node) route(conn net.Conn, r *frame.Reader, typ frame.Type, body []byte, path string) {
+	stop := context.AfterFunc(n.ctx, func() { conn.Close() })
+	defer stop()
+	if typ != frame.TypeHello {
+		n.log.Debug("dropped connection without hello", "path", path)
+		conn.Close()
+		return
+	}
+	hello, err := wire.ParseHello(body)
+	if err != nil {
+		pairproto.SendReject(conn, wire.CodeProtocol)
+		conn.Close()
+		return
+	}
+	switch hello.Purpose {
+	case wire.PurposePair:
+		n.pairings.Lock()
+		in := n.pairings.bySlot[hello.Slot]
+		n.pairings.Unlock()
+		if in == nil {
+			pairproto.SendReject(conn, wire.CodeUnknownSlot)
+			conn.Close()
+			return
+		}
+		in.attempt(conn, r, path)
+	case wire.PurposeSession:
+		n.acceptSession(conn, r, hello.Slot, path)
+	case wire.PurposeUnpair:
+		n.acceptUnpair(conn, r, hello.Slot, path)
+	}
+}
