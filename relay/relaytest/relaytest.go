@@ -8,7 +8,9 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/cairn-dev/cairn/relay"
 )
@@ -19,12 +21,24 @@ import (
 // error.
 func Start(t testing.TB, cfg relay.Config) (url string, srv *relay.Server) {
 	t.Helper()
+	return StartAt(t, cfg, "127.0.0.1:0")
+}
+
+// StartAt is Start on a given loopback address, e.g. the address of a relay
+// the test stopped, to restart it where its clients expect it.
+func StartAt(t testing.TB, cfg relay.Config, addr string) (url string, srv *relay.Server) {
+	t.Helper()
 	srv, err := relay.NewServer(cfg)
 	if err != nil {
 		t.Fatalf("relaytest: %v", err)
 	}
 	var lc net.ListenConfig
-	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
+	ln, err := lc.Listen(context.Background(), "tcp", addr)
+	// A relay stopped a moment ago may still be releasing the port.
+	for i := 0; err != nil && errors.Is(err, syscall.EADDRINUSE) && i < 100; i++ {
+		time.Sleep(20 * time.Millisecond)
+		ln, err = lc.Listen(context.Background(), "tcp", addr)
+	}
 	if err != nil {
 		t.Fatalf("relaytest: failed to listen: %v", err)
 	}

@@ -1,0 +1,331 @@
+package cairn
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cairn-dev/cairn/internal/handshake"
+	"github.com/cairn-dev/cairn/internal/wire"
+	"github.com/cairn-dev/cairn/relay"
+	"github.com/cairn-dev/cairn/relay/relaytest"
+)
+
+// pairedNodes returns two nodes paired through a relay.
+func pairedNodes(t testing.TB, opts ...Option) (a, b *Node, relayURL string) {
+	t.Helper()
+	url, _ := relaytest.Start(t, relay.Config{})
+	opts = append([]Option{WithRelay(url)}, opts...)
+	a = newTestNode(t, opts...)
+	b = newTestNode(t, opts...)
+	pairByPIN(t, a, b)
+	return a, b, url
+}
+
+func acceptOne(t testing.TB, n *Node) <-chan *Session {
+	out := make(chan *Session, 1)
+	go func() {
+		s, err := n.Accept(testCtx(t))
+		if err != nil {
+			t.Errorf("Accept: %v", err)
+			close(out)
+			return
+		}
+		out <- s
+	}()
+	return out
+}
+
+// exchange checks messages flow both ways on a fresh channel.
+func exchange(t testing.TB, dialer *Session, acceptor <-chan *Session) *Session {
+	t.Helper()
+	ctx := testCtx(t)
+	ch, err := dialer.OpenChannel(ctx, "chat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ch.Send(ctx, []byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	s, ok := <-acceptor
+	if !ok {
+		t.FailNow()
+	}
+	in, err := s.AcceptChannel(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Name() != "chat" {
+		t.Fatalf("channel name %q", in.Name())
+	}
+	if msg, err := in.Receive(ctx); err != nil || string(msg) != "hello" {
+		t.Fatalf("Receive = %q, %v", msg, err)
+	}
+	if err := in.Send(ctx, []byte("hi back")); err != nil {
+		t.Fatal(err)
+	}
+	if msg, err := ch.Receive(ctx); err != nil || string(msg) != "hi back" {
+		t.Fatalf("reply = %q, %v", msg, err)
+	}
+	return s
+}
+
+func TestConnectThroughRelay(t *testing.T) {
+	a, b, _ := pairedNodes(t)
+	acc := acceptOne(t, a)
+	s, err := b.Connect(testCtx(t), a.PeerID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.Peer() != a.PeerID() {
+		t.Fatalf("session with %v", s.Peer())
+	}
+	sa := exchange(t, s, acc)
+	if sa.Peer() != b.PeerID() {
+		t.Fatalf("accepted session with %v", sa.Peer())
+	}
+}
+
+func TestConnectDirect(t *testing.T) {
+	a, b, _ := pairedNodes(t)
+	acc := acceptOne(t, a)
+	s, err := b.ConnectAddr(testCtx(t), a.PeerID(), a.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	exchange(t, s, acc)
+}
+
+func TestConnectUnknownPeer(t *testing.T) {
+	a, _, url := pairedNodes(t)
+	stranger := newTestNode(t, WithRelay(url))
+	if _, err := a.Connect(testCtx(t), stranger.PeerID()); !errors.Is(err, ErrUnknownPeer) {
+		t.Fatalf("Connect to an unpaired peer = %v, want ErrUnknownPeer", err)
+	}
+}
+
+// TestPinnedKeyRefused dials the right peer expecting another key under
+// its PeerID (the trust store itself refuses to hold such an entry): the
+// handshake must refuse the peer although its PeerID string matches.
+func TestPinnedKeyRefused(t *testing.T) {
+	a, b, _ := pairedNodes(t)
+	entry, err := b.peer(a.PeerID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry.PublicKey = other
+	_, _, err = b.dialPeer(testCtx(t), entry, wire.PurposeSession, []string{a.Addr().String()})
+	if !errors.Is(err, handshake.ErrPeerMismatch) {
+		t.Fatalf("dial with another pinned key = %v, want handshake.ErrPeerMismatch", err)
+	}
+}
+
+func TestChannelsInterleaved(t *testing.T) {
+	a, b, _ := pairedNodes(t)
+	acc := acceptOne(t, a)
+	ctx := testCtx(t)
+	s, err := b.ConnectAddr(ctx, a.PeerID(), a.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const chans, msgs = 4, 200
+	var wg sync.WaitGroup
+	for c := range chans {
+		ch, err := s.OpenChannel(ctx, fmt.Sprintf("c%d", c))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range msgs {
+				if err := ch.Send(ctx, fmt.Appendf(nil, "%s/%d", ch.Name(), i)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	sa := <-acc
+	for range chans {
+		in, err := sa.AcceptChannel(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range msgs {
+				msg, err := in.Receive(ctx)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if want := fmt.Sprintf("%s/%d", in.Name(), i); string(msg) != want {
+					t.Errorf("got %q, want %q", msg, want)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// TestStreamSurvivesCuts copies 64 MiB through a proxy that cuts the
+// connection repeatedly; the hash must match and nothing may be lost or
+// duplicated.
+func TestStreamSurvivesCuts(t *testing.T) {
+	size := 64 << 20
+	if testing.Short() {
+		size = 8 << 20
+	}
+	a, b, _ := pairedNodes(t)
+	proxy := newFaultProxy(t, a.Addr().String())
+	acc := acceptOne(t, a)
+	ctx := testCtx(t)
+	s, err := b.ConnectAddr(ctx, a.PeerID(), proxy.addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ch, err := s.OpenChannel(ctx, "bulk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := sha256.New()
+	go func() {
+		src := io.TeeReader(io.LimitReader(rand.Reader, int64(size)), sent)
+		if _, err := io.Copy(ch, src); err != nil {
+			t.Errorf("copy: %v", err)
+		}
+		ch.CloseWrite()
+	}()
+	sa := <-acc
+	in, err := sa.AcceptChannel(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := sha256.New()
+	stopCuts := make(chan struct{})
+	cutsDone := make(chan int)
+	go func() {
+		cuts := 0
+		tick := time.NewTicker(150 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stopCuts:
+				cutsDone <- cuts
+				return
+			case <-tick.C:
+				if cuts < 20 {
+					cuts += min(proxy.cut(), 1)
+				}
+			}
+		}
+	}()
+	n, err := io.Copy(got, in)
+	close(stopCuts)
+	cuts := <-cutsDone
+	if err != nil {
+		t.Fatalf("receive after %d bytes: %v", n, err)
+	}
+	if n != int64(size) || !bytes.Equal(got.Sum(nil), sent.Sum(nil)) {
+		t.Fatalf("received %d bytes, want %d; hashes equal: %v", n, size, bytes.Equal(got.Sum(nil), sent.Sum(nil)))
+	}
+	t.Logf("%d MiB intact across %d cuts", size>>20, cuts)
+	if cuts == 0 {
+		t.Log("the transfer finished before the first cut")
+	}
+}
+
+func TestRelayRestartMidSession(t *testing.T) {
+	url, srv := relaytest.Start(t, relay.Config{})
+	a := newTestNode(t, WithRelay(url))
+	b := newTestNode(t, WithRelay(url))
+	pairByPIN(t, a, b)
+	acc := acceptOne(t, a)
+	ctx := testCtx(t)
+	s, err := b.Connect(ctx, a.PeerID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	sa := exchange(t, s, acc)
+	srv.Close()
+	relaytest.StartAt(t, relay.Config{}, strings.TrimPrefix(url, "http://"))
+
+	ch, err := s.OpenChannel(ctx, "after-restart")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ch.Send(ctx, []byte("still here")); err != nil {
+		t.Fatal(err)
+	}
+	in, err := sa.AcceptChannel(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msg, err := in.Receive(ctx); err != nil || string(msg) != "still here" {
+		t.Fatalf("after the relay restart: %q, %v", msg, err)
+	}
+}
+
+func TestUnpairSeenByPeer(t *testing.T) {
+	a, b, _ := pairedNodes(t)
+	if err := b.Unpair(testCtx(t), a.PeerID()); err != nil {
+		t.Fatal(err)
+	}
+	if isPaired(t, b, a.PeerID()) {
+		t.Fatal("b still has a")
+	}
+	ev := waitEvent(t, a, EventUnpaired)
+	if ev.Peer != b.PeerID() {
+		t.Fatalf("unpair event for %v", ev.Peer)
+	}
+	if isPaired(t, a, b.PeerID()) {
+		t.Fatal("a still has b after the notice")
+	}
+	if _, err := b.Connect(testCtx(t), a.PeerID()); !errors.Is(err, ErrUnknownPeer) {
+		t.Fatalf("Connect after Unpair = %v, want ErrUnknownPeer", err)
+	}
+}
+
+func TestSendAfterClose(t *testing.T) {
+	a, b, _ := pairedNodes(t)
+	acceptOne(t, a)
+	ctx := testCtx(t)
+	s, err := b.ConnectAddr(ctx, a.PeerID(), a.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := s.OpenChannel(ctx, "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if err := ch.Send(ctx, []byte("late")); err == nil {
+		t.Fatal("Send after Close succeeded")
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := b.ConnectAddr(cctx, a.PeerID(), a.Addr().String()); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Connect with a cancelled context = %v", err)
+	}
+}
