@@ -55,8 +55,8 @@ whichever starts first waits for the other. Ctrl-D (end of input) leaves.`,
 // side opens a chat channel on each session, reads every channel the peer
 // opens, and writes to one session at a time.
 type chatRoom struct {
-	a    *app
-	peer cairn.PeerID
+	a     *app
+	peer  cairn.PeerID
 	outMu sync.Mutex // serialises stdout
 
 	mu       sync.Mutex

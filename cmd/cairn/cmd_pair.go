@@ -283,7 +283,7 @@ to the argument, which other users of this machine can see in ps.`,
 			a.status("Pairing...\n")
 			peer, err := n.PairEnterPin(ctx, pin)
 			if err != nil {
-				return timeoutOr(ctx, err)
+				return responderError(ctx, err)
 			}
 			return a.reportResponder(n, peer, pf)
 		},
@@ -313,7 +313,7 @@ echo) when stdin is a terminal, else read as one line from stdin.`,
 			a.status("Pairing...\n")
 			peer, err := n.PairFromLink(ctx, uri)
 			if err != nil {
-				return timeoutOr(ctx, err)
+				return responderError(ctx, err)
 			}
 			return a.reportResponder(n, peer, pf)
 		},
@@ -353,13 +353,21 @@ a PNG or JPEG image of it with --image FILE.`,
 			a.status("Pairing...\n")
 			peer, err := n.PairScanQR(ctx, data)
 			if err != nil {
-				return timeoutOr(ctx, err)
+				return responderError(ctx, err)
 			}
 			return a.reportResponder(n, peer, pf)
 		},
 	}
 	c.Flags().StringVar(&imageFile, "image", "", "PNG or JPEG image of the QR code")
 	return c
+}
+
+// responderError explains why pairing as the responder failed.
+func responderError(ctx context.Context, err error) error {
+	if errors.Is(err, cairn.ErrPeerNotFound) && ctx.Err() == nil {
+		return fmt.Errorf("%w: no device is showing this code; check it, and that both devices use the same relay (or LAN)", cairn.ErrPeerNotFound)
+	}
+	return timeoutOr(ctx, err)
 }
 
 // maxImageSize bounds the QR image file we read.

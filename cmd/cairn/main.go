@@ -40,7 +40,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = errInterrupted
 	}
 	msg := oneLine(err)
-	if code == exitUsage && !errors.Is(err, errInvalidInput) {
+	var ue usageError
+	if errors.As(err, &ue) || isCobraUsage(err) {
 		path := "cairn"
 		if c, _, ferr := root.Find(args); ferr == nil {
 			path = c.CommandPath()
