@@ -6,7 +6,7 @@ import (
 	"github.com/coder/websocket"
 )
 
-// Protocol constants. They are part of the wire protocol (docs/PROTOCOL-relay.md)
+// Protocol constants. They are part of the wire protocol (docs/PROTOCOL.md (section 10))
 // and change only with a new path version.
 const (
 	// SlotPath is the path prefix of the slot endpoint: GET SlotPath+{slot}?mode=host|join.

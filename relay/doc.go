@@ -34,5 +34,5 @@
 //
 // WebSocket (binary messages) over HTTP or HTTPS: GET /v1/slot/{slot}?mode=host
 // or ?mode=join. The full description, status and close codes, limits and
-// timeouts are in docs/PROTOCOL-relay.md.
+// timeouts are in docs/PROTOCOL.md (section 10).
 package relay

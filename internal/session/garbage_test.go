@@ -11,7 +11,7 @@ import (
 	"github.com/cairn-dev/cairn/internal/session/sessiontest"
 )
 
-// rawHello builds a Hello by hand from the spec in docs/PROTOCOL-session.md.
+// rawHello builds a Hello by hand from the spec in docs/PROTOCOL.md (section 9).
 func rawHello(id [16]byte) []byte {
 	b := []byte{0x01, session.Version, 0x00}
 	b = append(b, id[:]...)

@@ -46,7 +46,7 @@ const (
 )
 
 // record is one decoded session record. Which fields are meaningful depends
-// on typ; see docs/PROTOCOL-session.md.
+// on typ; see docs/PROTOCOL.md (section 9).
 type record struct {
 	typ recordType
 
