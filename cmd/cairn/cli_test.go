@@ -71,7 +71,9 @@ func TestPairByPINAndSendFiles(t *testing.T) {
 		t.Fatalf("peers: %q", r.stdout)
 	}
 	r = alice.run("", nil, "--json", "id")
-	var id struct{ PeerID string `json:"peer_id"` }
+	var id struct {
+		PeerID string `json:"peer_id"`
+	}
 	if err := json.Unmarshal([]byte(r.stdout), &id); err != nil || id.PeerID != bobPaired.Peer {
 		t.Fatalf("id --json: %q, bob paired with %s", r.stdout, bobPaired.Peer)
 	}
@@ -112,6 +114,9 @@ func TestPairByPINAndSendFiles(t *testing.T) {
 		if got := fileHash(t, filepath.Join(dest, f)); got != want {
 			t.Fatalf("%s: hash %s, want %s", f, got, want)
 		}
+	}
+	if strings.Contains(r.stderr, "%") || strings.Contains(r.stderr, "\r") {
+		t.Fatalf("a progress bar was drawn on a pipe: %q", r.stderr)
 	}
 	if sent.Files[0].Name != "big.bin" || sent.Files[0].SHA256 != fileHash(t, filepath.Join(src, "big.bin")) {
 		t.Fatalf("send reported %+v", sent.Files[0])
