@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -24,13 +25,13 @@ func TestPairByPINAndSendFiles(t *testing.T) {
 	alice, bob := newDevice(t, url), newDevice(t, url)
 
 	// Pair, in JSON mode on both sides, with the verification code.
-	p := alice.start(nil, "--json", "--name", "alice", "pair", "pin", "--sas")
+	p := alice.start(nil, "--json", "-vv", "--name", "alice", "pair", "pin", "--sas")
 	ev := p.jsonEvent("pin")
 	pin, _ := ev["pin"].(string)
 	if !regexp.MustCompile(`^` + pinRe + `$`).MatchString(pin) {
 		t.Fatalf("pin event %v", ev)
 	}
-	r := bob.run("", []string{"CAIRN_PIN=" + pin}, "--json", "--name", "bob", "pair", "enter", "--sas")
+	r := bob.run("", []string{"CAIRN_PIN=" + pin}, "--json", "-vv", "--name", "bob", "pair", "enter", "--sas")
 	if r.code != 0 {
 		t.Fatalf("pair enter: exit %d: %s", r.code, r.stderr)
 	}
@@ -208,6 +209,10 @@ func TestPairByPINAndSendFiles(t *testing.T) {
 			t.Fatalf("listen got %v, want %q", ev, want)
 		}
 	}
+	// Files to a listener without --dir are refused with a clear reason.
+	if r = alice.run("", nil, "send", "bob", file1(t, src)); r.code != exitError || !strings.Contains(r.stderr, "not accepting files") {
+		t.Fatalf("send to listen without --dir: exit %d: %s", r.code, r.stderr)
+	}
 	if code := l.stop(); code != exitInterrupted {
 		t.Fatalf("listen after Ctrl-C: exit %d", code)
 	}
@@ -225,6 +230,12 @@ func TestPairByPINAndSendFiles(t *testing.T) {
 	if r = alice.run("", nil, "--json", "peers"); strings.TrimSpace(r.stdout) != "[]" {
 		t.Fatalf("peers after unpair: %s", r.stdout)
 	}
+}
+
+func file1(t *testing.T, dir string) string {
+	name := filepath.Join(dir, "one.txt")
+	writeFile(t, name, []byte("one"))
+	return name
 }
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
@@ -426,5 +437,102 @@ func TestVersionAndHelp(t *testing.T) {
 		if !strings.Contains(r.stdout, want) {
 			t.Fatalf("--help lacks %q", want)
 		}
+	}
+}
+
+// TestInterruptedTransferResumes interrupts a receiver mid-file (Ctrl-C):
+// it exits 130 leaving only NAME.cairn-part, the sender fails cleanly, and
+// the next transfer resumes from the part.
+func TestInterruptedTransferResumes(t *testing.T) {
+	t.Parallel()
+	url := startRelay(t)
+	alice, bob := newDevice(t, url), newDevice(t, url)
+	_, bobID := pair(t, alice, bob)
+	dest := t.TempDir()
+	data := make([]byte, 2<<20)
+	rand.Read(data)
+
+	recv := bob.start(nil, "receive", "--dir", dest)
+	recv.stderrWait(t, "Waiting for files")
+	send := alice.start(nil, "send", bobID, "-", "--name", "data.bin")
+	if _, err := send.stdin.Write(data[:1<<20]); err != nil {
+		t.Fatal(err)
+	}
+	part := filepath.Join(dest, "data.bin.cairn-part")
+	deadline := time.Now().Add(lineTimeout)
+	for {
+		if fi, err := os.Stat(part); err == nil && fi.Size() == 1<<20 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the part file never reached 1 MiB; receiver: %s", recv.stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if code := recv.stop(); code != exitInterrupted || !strings.Contains(recv.stderr.String(), "cairn: interrupted") {
+		t.Fatalf("receiver after Ctrl-C: exit %d: %s", code, recv.stderr.String())
+	}
+	send.stdin.Close()
+	if code := send.wait(); code != exitError {
+		t.Fatalf("sender whose receiver left: exit %d: %s", code, send.stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(dest, "data.bin")); !os.IsNotExist(err) {
+		t.Fatalf("a partial file has the final name: %v", err)
+	}
+
+	// Send the whole file: it resumes after the first MiB.
+	src := filepath.Join(t.TempDir(), "data.bin")
+	writeFile(t, src, data)
+	recv = bob.start(nil, "--json", "receive", "--dir", dest)
+	recv.jsonEvent("ready")
+	r := alice.run("", nil, "--json", "send", bobID, src)
+	if r.code != 0 || !strings.Contains(r.stdout, `"resumed_from":`+itoa(1<<20)) {
+		t.Fatalf("resume: exit %d: %s %s", r.code, r.stdout, r.stderr)
+	}
+	if code := recv.wait(); code != 0 {
+		t.Fatalf("receive: exit %d", code)
+	}
+	if fileHash(t, filepath.Join(dest, "data.bin")) != fileHash(t, src) {
+		t.Fatal("resumed file differs")
+	}
+}
+
+// TestChatBothWays runs `cairn chat` on both devices.
+func TestChatBothWays(t *testing.T) {
+	t.Parallel()
+	url := startRelay(t)
+	alice, bob := newDevice(t, url), newDevice(t, url)
+	pairNamed(t, alice, bob)
+	ca := alice.start(nil, "--name", "alice", "chat", "bob")
+	cb := bob.start(nil, "--name", "bob", "chat", "alice")
+	ca.stderrWait(t, "Connected to bob")
+	cb.stderrWait(t, "Connected to alice")
+	if _, err := io.WriteString(ca.stdin, "from alice\n"); err != nil {
+		t.Fatal(err)
+	}
+	cb.line(`^alice: from alice$`)
+	if _, err := io.WriteString(cb.stdin, "from bob \x1b[2J\n"); err != nil {
+		t.Fatal(err)
+	}
+	ca.line(`^bob: from bob \?\[2J$`) // control characters from a peer are neutralised
+	ca.stdin.Close()
+	if code := ca.wait(); code != 0 {
+		t.Fatalf("alice's chat: exit %d: %s", code, ca.stderr.String())
+	}
+	if code := cb.wait(); code != 0 || !strings.Contains(cb.stderr.String(), "left the chat") {
+		t.Fatalf("bob's chat after alice left: exit %d: %s", code, cb.stderr.String())
+	}
+}
+
+// pairNamed pairs a ("alice") and b ("bob").
+func pairNamed(t *testing.T, a, b *device) {
+	t.Helper()
+	p := a.start(nil, "--name", "alice", "pair", "pin")
+	pin := p.line(`PIN:\s+` + pinRe)[1]
+	if r := b.run(pin+"\n", nil, "--name", "bob", "pair", "enter"); r.code != 0 {
+		t.Fatalf("pair enter: %d %s", r.code, r.stderr)
+	}
+	if code := p.wait(); code != 0 {
+		t.Fatalf("pair pin: %d", code)
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -251,7 +250,11 @@ Names that would escape --dir or contain control characters are refused.`,
 					Dir: dir, Force: force, Progress: a.progress(),
 					OnResult: func(r transfer.Result) { a.printResult("received", r) },
 				})
-				waitClosed(sess)
+				if err != nil {
+					sess.Close()
+				} else {
+					waitClosed(sess)
+				}
 				return a.reportTransfer("received", sess, dir, results, time.Since(started), timeoutOr(ctx, err))
 			}
 		},
@@ -328,6 +331,3 @@ func (b *barWriter) End(err error) {
 	}
 	_ = b.bar.Exit()
 }
-
-// errNotAccepting refuses file transfers in listen without --dir.
-var errNotAccepting = errors.New("not accepting files")

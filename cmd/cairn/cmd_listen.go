@@ -93,7 +93,10 @@ func (l *listener) serve(ctx context.Context, sess *cairn.Session) {
 		case transfer.ChannelName:
 			if l.dir == "" {
 				l.logf("refused files from %s: start with --dir to accept files", sess.Peer().Short())
-				ch.Close()
+				wg.Go(func() {
+					defer ch.Close()
+					_ = transfer.Refuse(ctx, ch, "this device is not accepting files (cairn listen without --dir)")
+				})
 				continue
 			}
 			wg.Go(func() { l.files(ctx, sess, ch) })

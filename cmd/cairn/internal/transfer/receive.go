@@ -308,3 +308,24 @@ func (r *receiver) finishAborted(ctx context.Context, res Result, msg []byte) (R
 	res.Err = "the sender gave up: " + sanitize(e.Error)
 	return res, r.ch.Send(ctx, encode(msgResult, result{Error: res.Err}))
 }
+
+// Refuse answers every file of a transfer with reason, until the sender
+// finishes.
+func Refuse(ctx context.Context, ch Channel, reason string) error {
+	for {
+		msg, err := ch.Receive(ctx)
+		if err != nil {
+			return err
+		}
+		if len(msg) == 1 && msg[0] == msgFinish {
+			return ch.Send(ctx, []byte{msgFinish})
+		}
+		var h header
+		if err := decode(msg, msgHeader, &h); err != nil {
+			return err
+		}
+		if err := ch.Send(ctx, encode(msgAnswer, answer{Error: reason})); err != nil {
+			return err
+		}
+	}
+}
