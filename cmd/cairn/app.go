@@ -27,7 +27,6 @@ type app struct {
 	dataDir    string
 	relayURL   string
 	listenAddr string
-	name       string
 	jsonOut    bool
 	verbose    int
 	noMDNS     bool
@@ -92,7 +91,6 @@ func (a *app) rootCommand() *cobra.Command {
 	pf.StringVar(&a.dataDir, "data-dir", "", "directory for the identity and paired peers (default: $CAIRN_DATA_DIR or <user config dir>/cairn)")
 	pf.StringVar(&a.relayURL, "relay", "", "relay URL, e.g. https://relay.example:8443 (default: $CAIRN_RELAY)")
 	pf.StringVar(&a.listenAddr, "listen", cairn.DefaultListenAddr, "TCP address for direct connections from peers")
-	pf.StringVar(&a.name, "name", "", "display name sent to a peer when pairing (default: host name)")
 	pf.BoolVar(&a.jsonOut, "json", false, "print machine-readable JSON (one object per line)")
 	pf.CountVarP(&a.verbose, "verbose", "v", "log to stderr (-vv for debug)")
 	pf.BoolVar(&a.noMDNS, "no-mdns", false, "disable LAN discovery by mDNS (also CAIRN_NO_MDNS=1)")
@@ -190,13 +188,6 @@ func (a *app) openNode(mode nodeMode, extra ...cairn.Option) (*cairn.Node, error
 		opts = append(opts, cairn.WithMDNS(!a.noMDNS), cairn.WithListenAddr(a.listenAddr))
 		if a.relayURL != "" {
 			opts = append(opts, cairn.WithRelay(a.relayURL))
-		}
-		name := a.name
-		if name == "" {
-			name, _ = os.Hostname()
-		}
-		if name != "" {
-			opts = append(opts, cairn.WithName(name))
 		}
 	}
 	if p := os.Getenv("CAIRN_PASSPHRASE"); p != "" {

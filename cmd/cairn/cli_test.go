@@ -25,13 +25,13 @@ func TestPairByPINAndSendFiles(t *testing.T) {
 	alice, bob := newDevice(t, url), newDevice(t, url)
 
 	// Pair, in JSON mode on both sides, with the verification code.
-	p := alice.start(nil, "--json", "-vv", "--name", "alice", "pair", "pin", "--sas")
+	p := alice.start(nil, "--json", "-vv", "pair", "pin", "--sas", "--name", "alice")
 	ev := p.jsonEvent("pin")
 	pin, _ := ev["pin"].(string)
 	if !regexp.MustCompile(`^` + pinRe + `$`).MatchString(pin) {
 		t.Fatalf("pin event %v", ev)
 	}
-	r := bob.run("", []string{"CAIRN_PIN=" + pin}, "--json", "-vv", "--name", "bob", "pair", "enter", "--sas")
+	r := bob.run("", []string{"CAIRN_PIN=" + pin}, "--json", "-vv", "pair", "enter", "--sas", "--name", "bob")
 	if r.code != 0 {
 		t.Fatalf("pair enter: exit %d: %s", r.code, r.stderr)
 	}
@@ -503,8 +503,8 @@ func TestChatBothWays(t *testing.T) {
 	url := startRelay(t)
 	alice, bob := newDevice(t, url), newDevice(t, url)
 	pairNamed(t, alice, bob)
-	ca := alice.start(nil, "--name", "alice", "chat", "bob")
-	cb := bob.start(nil, "--name", "bob", "chat", "alice")
+	ca := alice.start(nil, "chat", "bob")
+	cb := bob.start(nil, "chat", "alice")
 	ca.stderrWait(t, "Connected to bob")
 	cb.stderrWait(t, "Connected to alice")
 	if _, err := io.WriteString(ca.stdin, "from alice\n"); err != nil {
@@ -527,9 +527,9 @@ func TestChatBothWays(t *testing.T) {
 // pairNamed pairs a ("alice") and b ("bob").
 func pairNamed(t *testing.T, a, b *device) {
 	t.Helper()
-	p := a.start(nil, "--name", "alice", "pair", "pin")
+	p := a.start(nil, "pair", "pin", "--name", "alice")
 	pin := p.line(`PIN:\s+` + pinRe)[1]
-	if r := b.run(pin+"\n", nil, "--name", "bob", "pair", "enter"); r.code != 0 {
+	if r := b.run(pin+"\n", nil, "pair", "enter", "--name", "bob"); r.code != 0 {
 		t.Fatalf("pair enter: %d %s", r.code, r.stderr)
 	}
 	if code := p.wait(); code != 0 {

@@ -25,8 +25,9 @@ import (
 )
 
 type pairFlags struct {
-	ttl time.Duration
-	sas bool
+	ttl  time.Duration
+	sas  bool
+	name string
 }
 
 func (a *app) pairCommand() *cobra.Command {
@@ -46,6 +47,7 @@ Both devices need a way to meet: the same LAN (mDNS) or the same --relay.`,
 	}
 	c.PersistentFlags().DurationVar(&pf.ttl, "ttl", cairn.DefaultPairingTTL, "how long the PIN, QR code or link stays valid")
 	c.PersistentFlags().BoolVar(&pf.sas, "sas", false, "show a verification code to compare on both devices")
+	c.PersistentFlags().StringVar(&pf.name, "name", "", "the name the other device will know this one by (default: host name)")
 	c.AddCommand(
 		a.pairPinCommand(&pf),
 		a.pairEnterCommand(&pf),
@@ -72,7 +74,14 @@ func (a *app) pairingNode(pf *pairFlags) (*cairn.Node, error) {
 	if pf.ttl <= 0 {
 		return nil, usageErrorf("--ttl must be positive")
 	}
-	return a.openNode(online, cairn.WithPairingTTL(pf.ttl))
+	name := pf.name
+	if name == "" {
+		name, _ = os.Hostname()
+	}
+	if sanitizeName(name) != name || len(name) > maxPeerName {
+		return nil, usageErrorf("--name: at most %d characters, without control characters", maxPeerName)
+	}
+	return a.openNode(online, cairn.WithPairingTTL(pf.ttl), cairn.WithName(name))
 }
 
 func (a *app) pairPinCommand(pf *pairFlags) *cobra.Command {

@@ -99,6 +99,9 @@ func (a *app) unpairCommand() *cobra.Command {
 	}
 }
 
+// maxPeerName bounds the names people give devices.
+const maxPeerName = 64
+
 // onlineIfPossible is online when there is a way to reach peers.
 func onlineIfPossible(a *app) nodeMode {
 	if a.relayURL == "" && a.noMDNS {
@@ -123,8 +126,8 @@ func (a *app) renameCommand() *cobra.Command {
 				return err
 			}
 			name := args[1]
-			if sanitizeName(name) != name || len(name) > 64 {
-				return fmt.Errorf("%w: a name is at most 64 characters, without control characters", errInvalidInput)
+			if name == "" || sanitizeName(name) != name || len(name) > maxPeerName {
+				return fmt.Errorf("%w: a name is 1 to %d characters, without control characters", errInvalidInput, maxPeerName)
 			}
 			if err := n.Rename(id, name); err != nil {
 				return err

@@ -278,9 +278,9 @@ var pinRe = `([0-9A-Z]{4}-[0-9A-Z]{4})`
 // their PeerIDs.
 func pair(t *testing.T, a, b *device, extra ...string) (aID, bID string) {
 	t.Helper()
-	p := a.start(nil, append(extra, "pair", "pin")...)
+	p := a.start(nil, append([]string{"pair", "pin"}, extra...)...)
 	pin := p.line(`PIN:\s+` + pinRe)[1]
-	r := b.run("", []string{"CAIRN_PIN=" + pin}, append(extra, "pair", "enter")...)
+	r := b.run("", []string{"CAIRN_PIN=" + pin}, append([]string{"pair", "enter"}, extra...)...)
 	if r.code != 0 {
 		t.Fatalf("pair enter: exit %d: %s", r.code, r.stderr)
 	}

@@ -106,7 +106,7 @@ func TestTerminalPINPromptAndProgress(t *testing.T) {
 	writeFile(t, src, data)
 	recv := a.start(nil, "receive", "--dir", t.TempDir())
 	recv.stderrWait(t, "Waiting for files")
-	tm2 := newTmux(t, shellQuote(append([]string{cairnBin}, b.args("send", "--name", "x", aIDOf(t, a), src)...))+"; echo EXIT=$?; sleep 60")
+	tm2 := newTmux(t, shellQuote(append([]string{cairnBin}, b.args("send", aIDOf(t, a), src)...))+"; echo EXIT=$?; sleep 60")
 	pane = tm2.waitFor("EXIT=")
 	if !strings.Contains(pane, "EXIT=0") || !strings.Contains(pane, "big.bin") || !strings.Contains(pane, "100%") || !strings.Contains(pane, "MB") {
 		t.Fatalf("no progress bar on the terminal:\n%s", pane)
