@@ -20,7 +20,7 @@ func TestHelloRoundtrip(t *testing.T) {
 	if _, err := (Hello{PurposePair, ""}).Marshal(); !errors.Is(err, ErrMalformed) {
 		t.Fatalf("empty slot: %v", err)
 	}
-	bad := [][]byte{nil, []byte("cairn"), []byte("cairn1\x03\x01a"), []byte("cairn1\x01\x02a"), []byte("xairn1\x01\x01a")}
+	bad := [][]byte{nil, []byte("cairn"), []byte("cairn1\x04\x01a"), []byte("cairn1\x00\x01a"), []byte("cairn1\x01\x02a"), []byte("xairn1\x01\x01a")}
 	for _, b := range bad {
 		if _, err := ParseHello(b); !errors.Is(err, ErrMalformed) {
 			t.Errorf("ParseHello(%q) = %v", b, err)
