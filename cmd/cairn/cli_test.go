@@ -9,6 +9,7 @@ import (
 	"image/png"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -534,5 +535,53 @@ func pairNamed(t *testing.T, a, b *device) {
 	}
 	if code := p.wait(); code != 0 {
 		t.Fatalf("pair pin: %d", code)
+	}
+}
+
+// TestReceiverDiskFull fills the receiver's "disk" (a file size limit, so
+// writes fail with EFBIG as on a full disk): both sides fail with one clear
+// line, nothing has the final name, and a later transfer resumes.
+func TestReceiverDiskFull(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("no sh")
+	}
+	url := startRelay(t)
+	alice, bob := newDevice(t, url), newDevice(t, url)
+	_, bobID := pair(t, alice, bob)
+	dest := t.TempDir()
+	src := filepath.Join(t.TempDir(), "big.bin")
+	data := make([]byte, 3<<20)
+	rand.Read(data)
+	writeFile(t, src, data)
+
+	// The file size limit is inherited by cairn; Go ignores SIGXFSZ, so the
+	// write fails with EFBIG. 1024 blocks is 512 KiB or 1 MiB, by shell.
+	recv := startCairn(t, nil, append([]string{"--shell", "ulimit -f 1024 && exec \"$@\""}, bob.args("receive", "--dir", dest)...)...)
+	recv.stderrWait(t, "Waiting for files")
+	r := alice.run("", nil, "send", bobID, src)
+	if r.code != exitError || !strings.Contains(r.stderr, "file too large") {
+		t.Fatalf("send to a full disk: exit %d: %s", r.code, r.stderr)
+	}
+	if code := recv.wait(); code != exitError || !strings.Contains(recv.stderr.String(), "file too large") {
+		t.Fatalf("receive on a full disk: exit %d: %s", code, recv.stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(dest, "big.bin")); !os.IsNotExist(err) {
+		t.Fatalf("a partial file has the final name: %v", err)
+	}
+	fi, err := os.Stat(filepath.Join(dest, "big.bin.cairn-part"))
+	if err != nil || fi.Size() == 0 || fi.Size() > 1<<20 {
+		t.Fatalf("part file: %v %v", fi, err)
+	}
+
+	// With room again, the transfer resumes.
+	recv = bob.start(nil, "receive", "--dir", dest)
+	recv.stderrWait(t, "Waiting for files")
+	if r = alice.run("", nil, "--json", "send", bobID, src); r.code != 0 || !strings.Contains(r.stdout, `"resumed_from":`+itoa(int(fi.Size()))) {
+		t.Fatalf("resume after a full disk: exit %d: %s %s", r.code, r.stdout, r.stderr)
+	}
+	recv.wait()
+	if fileHash(t, filepath.Join(dest, "big.bin")) != fileHash(t, src) {
+		t.Fatal("resumed file differs")
 	}
 }

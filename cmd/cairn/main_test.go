@@ -170,10 +170,17 @@ func (d *device) start(env []string, args ...string) *proc {
 	return startCairn(d.t, env, d.args(args...)...)
 }
 
+// startCairn starts the binary; with "--shell", SCRIPT first, it runs as
+// sh -c SCRIPT cairn ARGS... (SCRIPT ends with exec "$@").
 func startCairn(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
 	cmd := command(ctx, env, args...)
+	if len(args) > 1 && args[0] == "--shell" {
+		cmd = command(ctx, env, args[2:]...)
+		cmd.Path, _ = exec.LookPath("sh")
+		cmd.Args = append([]string{"sh", "-c", args[1], "sh", cairnBin}, args[2:]...)
+	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
