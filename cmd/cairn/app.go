@@ -265,7 +265,13 @@ func argsUsage(check cobra.PositionalArgs) cobra.PositionalArgs {
 // timeoutOr turns a context error into a clear one.
 func timeoutOr(ctx context.Context, err error) error {
 	if errors.Is(err, context.DeadlineExceeded) || (ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded)) {
-		return fmt.Errorf("timed out: %w", context.DeadlineExceeded)
+		return errTimedOut{}
 	}
 	return err
 }
+
+// errTimedOut is context.DeadlineExceeded (exit code 4), said plainly.
+type errTimedOut struct{}
+
+func (errTimedOut) Error() string        { return "timed out" }
+func (errTimedOut) Is(target error) bool { return target == context.DeadlineExceeded }
