@@ -69,20 +69,33 @@ type taggedConn struct {
 	tag string
 }
 
+// sessionJoinWindow bounds how long a dialer retries relay slots nobody
+// hosts: a running peer re-hosts within milliseconds of each join, so a
+// longer wait only delays telling the user the peer is offline.
+const sessionJoinWindow = 1500 * time.Millisecond
+
 // joinTags joins the first of the peer's relay slots that is hosted.
 func joinTags(ctx context.Context, relayURL string, tags []string) (net.Conn, error) {
-	var errs []error
-	for _, t := range tags {
-		conn, err := joinWithRetry(ctx, relayURL, sessionSlotPrefix+t)
-		if err == nil {
-			return &taggedConn{Conn: conn, tag: t}, nil
+	deadline := time.Now().Add(sessionJoinWindow)
+	for {
+		var errs []error
+		for _, t := range tags {
+			conn, err := relay.Join(ctx, relayURL, sessionSlotPrefix+t)
+			if err == nil {
+				return &taggedConn{Conn: conn, tag: t}, nil
+			}
+			if !errors.Is(err, relay.ErrNoSuchSlot) {
+				return nil, err
+			}
+			errs = append(errs, err)
 		}
-		errs = append(errs, err)
-		if !errors.Is(err, relay.ErrNoSuchSlot) {
-			break
+		if time.Now().After(deadline) {
+			return nil, errors.Join(errs...)
+		}
+		if !sleepCtx(ctx, joinRetry) {
+			return nil, ctx.Err()
 		}
 	}
-	return nil, errors.Join(errs...)
 }
 
 // acceptorSet is how paired peers reach this node: the tags it answers to,

@@ -2,6 +2,7 @@ package cairn
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/cairn-dev/cairn/internal/pairproto"
 )
@@ -16,6 +17,9 @@ var (
 	ErrTooManyAttempts = errors.New("too many failed pairing attempts")
 	// ErrPeerNotFound: no path to the peer (not on the LAN, not at the relay).
 	ErrPeerNotFound = errors.New("peer not found")
+	// ErrNoSuchPairing: no device is showing that PIN or code: it was
+	// mistyped, has expired, or was used up. It wraps ErrPeerNotFound.
+	ErrNoSuchPairing = fmt.Errorf("%w: no device is showing this code", ErrPeerNotFound)
 	// ErrUnknownPeer: the peer is not in the trust store (never paired or unpaired).
 	ErrUnknownPeer = errors.New("unknown peer")
 	// ErrClosed: the node or session was closed.

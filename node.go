@@ -68,10 +68,12 @@ func New(opts ...Option) (*Node, error) {
 	}
 	id, err := st.Identity()
 	if err != nil {
+		st.Close()
 		return nil, fmt.Errorf("cairn: failed to load the identity: %w", err)
 	}
 	ln, err := net.Listen("tcp", cfg.listenAddr)
 	if err != nil {
+		st.Close()
 		return nil, fmt.Errorf("cairn: failed to listen on %s: %w", cfg.listenAddr, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -114,7 +116,7 @@ func (n *Node) Close() error {
 	if errors.Is(err, net.ErrClosed) {
 		err = nil
 	}
-	return err
+	return errors.Join(err, n.store.Close())
 }
 
 // goRun runs f in a goroutine that Close waits for.

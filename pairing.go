@@ -16,6 +16,7 @@ import (
 	"github.com/cairn-dev/cairn/internal/pairing"
 	"github.com/cairn-dev/cairn/internal/pairproto"
 	"github.com/cairn-dev/cairn/internal/wire"
+	"github.com/cairn-dev/cairn/relay"
 	"github.com/cairn-dev/cairn/store"
 )
 
@@ -263,6 +264,9 @@ func (n *Node) SAS(peer PeerID) (SAS, error) {
 func (n *Node) respond(ctx context.Context, password []byte, slot string, hints *dialHints, expect PeerID) (*PairingResult, error) {
 	conn, path, err := n.dialPairing(ctx, slot, hints)
 	if err != nil {
+		if errors.Is(err, ErrPeerNotFound) && errors.Is(err, relay.ErrNoSuchSlot) {
+			return nil, fmt.Errorf("%w: %w", ErrNoSuchPairing, err)
+		}
 		return nil, err
 	}
 	defer conn.Close()

@@ -266,8 +266,8 @@ func TestPairingCancel(t *testing.T) {
 	if _, err := p.Wait(ctx); !errors.Is(err, ErrExpired) {
 		t.Fatalf("Wait after Cancel = %v, want ErrExpired", err)
 	}
-	if _, err := b.PairEnterPin(ctx, p.Pin); err == nil {
-		t.Fatal("a cancelled PIN still paired")
+	if _, err := b.PairEnterPin(ctx, p.Pin); !errors.Is(err, ErrNoSuchPairing) {
+		t.Fatalf("PairEnterPin of a cancelled PIN = %v, want ErrNoSuchPairing", err)
 	}
 	// The responder's own context ends its search for a PIN nobody shows.
 	cctx, cancel := context.WithCancel(ctx)

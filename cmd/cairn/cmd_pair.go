@@ -373,7 +373,10 @@ a PNG or JPEG image of it with --image FILE.`,
 
 // responderError explains why pairing as the responder failed.
 func responderError(ctx context.Context, err error) error {
-	if errors.Is(err, cairn.ErrPeerNotFound) && ctx.Err() == nil {
+	switch {
+	case errors.Is(err, cairn.ErrNoSuchPairing):
+		return fmt.Errorf("%w: check it, or ask for a new one", cairn.ErrNoSuchPairing)
+	case errors.Is(err, cairn.ErrPeerNotFound) && ctx.Err() == nil:
 		return fmt.Errorf("%w: no device is showing this code; check it, and that both devices use the same relay (or LAN)", cairn.ErrPeerNotFound)
 	}
 	return timeoutOr(ctx, err)

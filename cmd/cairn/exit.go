@@ -25,7 +25,7 @@ const exitCodesHelp = `Exit codes:
   0    success
   1    error
   2    usage: bad command line, or a malformed PIN, link or QR code
-  3    wrong secret: the PIN or code did not match (or was used up by too many attempts)
+  3    wrong secret: the PIN or code did not match, no device is showing it, or it was used up
   4    timeout: --timeout passed, or the PIN, QR code or link expired
   5    unknown peer, or a name or prefix that matches several peers
   6    peer unreachable: paired, but not found on the LAN or at the relay
@@ -53,7 +53,7 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.As(err, &ue), isCobraUsage(err):
 		return exitUsage
-	case errors.Is(err, cairn.ErrWrongSecret), errors.Is(err, cairn.ErrTooManyAttempts):
+	case errors.Is(err, cairn.ErrWrongSecret), errors.Is(err, cairn.ErrTooManyAttempts), errors.Is(err, cairn.ErrNoSuchPairing):
 		return exitWrongSecret
 	case errors.Is(err, cairn.ErrExpired), errors.Is(err, context.DeadlineExceeded):
 		return exitTimeout
