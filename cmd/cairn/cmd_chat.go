@@ -232,6 +232,12 @@ func (r *chatRoom) add(ctx context.Context, s *cairn.Session, gone chan<- *chatS
 }
 
 func (r *chatRoom) printLines(ctx context.Context, s *cairn.Session, ch *cairn.Channel) {
+	printChat(ctx, r.a, &r.outMu, s, ch)
+}
+
+// printChat prints the lines a peer sends on ch until it ends, holding mu
+// around each write to stdout.
+func printChat(ctx context.Context, a *app, mu *sync.Mutex, s *cairn.Session, ch *cairn.Channel) {
 	who := sanitizeName(s.PeerName())
 	if who == "" {
 		who = s.Peer().Short()
@@ -242,13 +248,13 @@ func (r *chatRoom) printLines(ctx context.Context, s *cairn.Session, ch *cairn.C
 			return
 		}
 		text := transfer.Sanitize(string(m))
-		if r.a.jsonOut {
-			r.emit(map[string]any{"event": "message", "peer": s.Peer().String(), "name": s.PeerName(), "text": text})
-			continue
+		mu.Lock()
+		if a.jsonOut {
+			_ = a.emit(map[string]any{"event": "message", "peer": s.Peer().String(), "name": s.PeerName(), "text": text})
+		} else {
+			fmt.Fprintf(a.stdout, "%s: %s\n", who, text)
 		}
-		r.outMu.Lock()
-		fmt.Fprintf(r.a.stdout, "%s: %s\n", who, text)
-		r.outMu.Unlock()
+		mu.Unlock()
 	}
 }
 

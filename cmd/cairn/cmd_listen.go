@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
 
@@ -108,24 +107,7 @@ func (l *listener) serve(ctx context.Context, sess *cairn.Session) {
 
 func (l *listener) chat(ctx context.Context, sess *cairn.Session, ch *cairn.Channel) {
 	defer ch.Close()
-	who := sanitizeName(sess.PeerName())
-	if who == "" {
-		who = sess.Peer().Short()
-	}
-	for {
-		m, err := ch.Receive(ctx)
-		if err != nil {
-			return
-		}
-		text := transfer.Sanitize(string(m))
-		if l.a.jsonOut {
-			l.emit(map[string]any{"event": "message", "peer": sess.Peer().String(), "name": sess.PeerName(), "text": text})
-			continue
-		}
-		l.mu.Lock()
-		fmt.Fprintf(l.a.stdout, "%s: %s\n", who, text)
-		l.mu.Unlock()
-	}
+	printChat(ctx, l.a, &l.mu, sess, ch)
 }
 
 func (l *listener) files(ctx context.Context, sess *cairn.Session, ch *cairn.Channel) {

@@ -284,17 +284,7 @@ to the argument, which other users of this machine can see in ps.`,
 			if err != nil {
 				return err
 			}
-			n, err := a.pairingNode(pf)
-			if err != nil {
-				return err
-			}
-			defer n.Close()
-			a.status("Pairing...\n")
-			peer, err := n.PairEnterPin(ctx, pin)
-			if err != nil {
-				return responderError(ctx, err)
-			}
-			return a.reportResponder(n, peer, pf)
+			return a.respond(ctx, pf, pin, (*cairn.Node).PairEnterPin)
 		},
 	}
 }
@@ -314,17 +304,7 @@ echo) when stdin is a terminal, else read as one line from stdin.`,
 			if err != nil {
 				return err
 			}
-			n, err := a.pairingNode(pf)
-			if err != nil {
-				return err
-			}
-			defer n.Close()
-			a.status("Pairing...\n")
-			peer, err := n.PairFromLink(ctx, uri)
-			if err != nil {
-				return responderError(ctx, err)
-			}
-			return a.reportResponder(n, peer, pf)
+			return a.respond(ctx, pf, uri, (*cairn.Node).PairFromLink)
 		},
 	}
 }
@@ -354,21 +334,27 @@ a PNG or JPEG image of it with --image FILE.`,
 			if err != nil {
 				return err
 			}
-			n, err := a.pairingNode(pf)
-			if err != nil {
-				return err
-			}
-			defer n.Close()
-			a.status("Pairing...\n")
-			peer, err := n.PairScanQR(ctx, data)
-			if err != nil {
-				return responderError(ctx, err)
-			}
-			return a.reportResponder(n, peer, pf)
+			return a.respond(ctx, pf, data, (*cairn.Node).PairScanQR)
 		},
 	}
 	c.Flags().StringVar(&imageFile, "image", "", "PNG or JPEG image of the QR code")
 	return c
+}
+
+// respond pairs as the responder with secret, the PIN, link or QR data
+// the user gave, and reports the result.
+func (a *app) respond(ctx context.Context, pf *pairFlags, secret string, pair func(*cairn.Node, context.Context, string) (cairn.PeerID, error)) error {
+	n, err := a.pairingNode(pf)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	a.status("Pairing...\n")
+	peer, err := pair(n, ctx, secret)
+	if err != nil {
+		return responderError(ctx, err)
+	}
+	return a.reportResponder(n, peer, pf)
 }
 
 // responderError explains why pairing as the responder failed.
