@@ -2,6 +2,8 @@ package cairn
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net"
@@ -361,7 +363,7 @@ func (n *Node) secureDial(ctx context.Context, conn net.Conn, p store.Peer, purp
 		Identity:     n.id,
 		ExpectedPeer: p.ID,
 		ExpectedKey:  p.PublicKey,
-		Prologue:     prologueFor(purpose),
+		Prologue:     prologueFor(purpose, p.PairingSecret),
 		Reader:       r,
 	})
 	if err != nil {
@@ -377,11 +379,19 @@ func (n *Node) secureDial(ctx context.Context, conn net.Conn, p store.Peer, purp
 	return link, nil
 }
 
-func prologueFor(p wire.Purpose) []byte {
+// prologueFor binds a handshake to its purpose and to the pair's secret.
+// Both peers know the secret; anyone else who reaches the acceptor's slot
+// gets a Noise message 2 it cannot decrypt (the handshake hash, which
+// authenticates it, holds the prologue), so the acceptor's identity stays
+// hidden from the relay and from a LAN observer.
+func prologueFor(p wire.Purpose, pairingSecret [32]byte) []byte {
+	label := sessionPrologue
 	if p == wire.PurposeUnpair {
-		return unpairPrologue
+		label = unpairPrologue
 	}
-	return sessionPrologue
+	mac := hmac.New(sha256.New, pairingSecret[:])
+	mac.Write([]byte("cairn-session-prologue"))
+	return mac.Sum(append([]byte(nil), label...))
 }
 
 // secureAccept runs the acceptor's side of Noise XX on conn, whose Hello
@@ -403,7 +413,7 @@ func (n *Node) secureAccept(conn net.Conn, r *frame.Reader, tag string, purpose 
 		Identity:     n.id,
 		ExpectedPeer: p.ID,
 		ExpectedKey:  p.PublicKey,
-		Prologue:     prologueFor(purpose),
+		Prologue:     prologueFor(purpose, p.PairingSecret),
 		Reader:       r,
 	})
 	if err != nil {

@@ -9,11 +9,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/cairn-dev/cairn/identity"
+	"github.com/cairn-dev/cairn/internal/frame"
 	"github.com/cairn-dev/cairn/internal/handshake"
 	"github.com/cairn-dev/cairn/internal/wire"
 	"github.com/cairn-dev/cairn/relay"
@@ -327,5 +330,38 @@ func TestSendAfterClose(t *testing.T) {
 	cancel()
 	if _, err := b.ConnectAddr(cctx, a.PeerID(), a.Addr().String()); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Connect with a cancelled context = %v", err)
+	}
+}
+
+// TestStrangerLearnsNoIdentity plays a relay operator who knows a session
+// tag but not the pairing secret: it reaches the acceptor and starts a Noise
+// XX handshake, and must not be able to read the acceptor's identity from
+// message 2.
+func TestStrangerLearnsNoIdentity(t *testing.T) {
+	a, b, _ := pairedNodes(t)
+	entry, err := a.peer(b.PeerID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag := peerTags(entry.PairingSecret, a.PeerID(), time.Now())[0]
+	conn, err := net.Dial("tcp", a.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	hello, err := wire.Hello{Purpose: wire.PurposeSession, Slot: tag}.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := frame.NewWriter(conn).WriteFrame(frame.TypeHello, hello); err != nil {
+		t.Fatal(err)
+	}
+	stranger, err := identity.Generate(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = handshake.Initiator(testCtx(t), conn, handshake.Config{Identity: stranger, Prologue: sessionPrologue})
+	if !errors.Is(err, handshake.ErrDecrypt) {
+		t.Fatalf("stranger's handshake = %v, want handshake.ErrDecrypt at message 2", err)
 	}
 }
