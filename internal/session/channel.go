@@ -165,10 +165,20 @@ func (c *Channel) write(ctx context.Context, p []byte, msg bool) (int, error) {
 	s := c.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	mid := false // a prefix of the message is queued, its end not yet
+	defer func() {
+		if mid { // cut short: Suspend need not wait for it
+			s.midMessages--
+			s.sendSig.broadcast()
+		}
+	}()
 	n := 0
 	for first := true; first || len(p) > 0; {
 		if err := c.writeErrLocked(); err != nil {
 			return n, err
+		}
+		if s.suspending && !mid {
+			return n, fmt.Errorf("session: channel %q: %w", c.name, ErrSuspended)
 		}
 		want := min(len(p), MaxPayload)
 		m := -1 // wait
@@ -190,8 +200,17 @@ func (c *Channel) write(ctx context.Context, p []byte, msg bool) (int, error) {
 			continue
 		}
 		r := record{typ: typeData, chanID: c.id, payload: p[:m]}
-		if msg && m == len(p) {
+		switch {
+		case msg && m == len(p):
 			r.flags = dataEnd
+			if mid {
+				mid = false
+				s.midMessages--
+				s.sendSig.broadcast()
+			}
+		case msg && !mid:
+			mid = true
+			s.midMessages++
 		}
 		s.queueLocked(appendRecord(make([]byte, 0, dataHdr+m), &r))
 		c.send.sent += uint64(m) + DataCost
@@ -293,7 +312,9 @@ func (c *Channel) consumedLocked(n, extra int) {
 	c.recv.buffered -= n
 	c.recv.consumed += uint64(n + extra)
 	limit := c.recv.consumed + uint64(s.cfg.RecvBuffer)
-	if limit-c.recv.advertised >= uint64(s.cfg.RecvBuffer/4) {
+	// limit may lie below what was advertised when a restored session runs
+	// with a smaller RecvBuffer.
+	if limit > c.recv.advertised && limit-c.recv.advertised >= uint64(s.cfg.RecvBuffer/4) {
 		c.recv.advertised = limit
 		s.queueWindowLocked(c.id, c)
 	}

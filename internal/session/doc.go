@@ -21,6 +21,17 @@
 // acceptor waits; both give up after Config.ResumeTimeout and fail the
 // session with ErrSessionFailed.
 //
+// # Suspending across a restart
+//
+// Suspend ends a session without telling the peer and returns its state: the
+// sequence counters, the records the peer has not acknowledged and every
+// channel with its credit and unread data, in a versioned binary encoding
+// (docs/PROTOCOL.md, "Suspend and restore"). Restore rebuilds the session from
+// it, in another process, as if its transport had just dropped: the dialer
+// redials, the acceptor waits for Attach, and the peer, which only saw a
+// drop, resumes it as usual if that happens within its ResumeTimeout. The
+// restored session hands every open channel to AcceptChannel again.
+//
 // # Channels
 //
 // OpenChannel and AcceptChannel give Channels: use Send/Receive for

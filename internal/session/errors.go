@@ -27,7 +27,24 @@ var (
 	// ErrResumeTimeout: no transport could be re-established within
 	// Config.ResumeTimeout.
 	ErrResumeTimeout = errors.New("resume timed out")
+	// ErrSuspended: the session was suspended (Session.Suspend); its state
+	// lives on in the bytes Suspend returned.
+	ErrSuspended = errors.New("session suspended")
+	// ErrBadState: a saved session state does not decode (see Restore). It is
+	// wrapped by *StateError.
+	ErrBadState = errors.New("bad saved session state")
 )
+
+// StateError reports a saved session state that Restore refuses. It wraps
+// ErrBadState.
+type StateError struct {
+	Reason string // what is wrong with it
+}
+
+func (e *StateError) Error() string { return "session: bad saved state: " + e.Reason }
+
+// Unwrap makes errors.Is(err, ErrBadState) true.
+func (e *StateError) Unwrap() error { return ErrBadState }
 
 // RecordError reports a record that does not decode. It wraps ErrProtocol.
 type RecordError struct {

@@ -48,6 +48,11 @@ type Session struct {
 	acceptSig  notifier
 	windowQ    []uint32 // channels whose receive window must be advertised
 	stats      Stats
+	// suspending: Suspend waits for the messages in progress (midMessages
+	// of them) to be queued whole; new writes are refused meanwhile.
+	suspending  bool
+	midMessages int
+	restored    bool // the session was rebuilt by Restore
 }
 
 // New starts a session on its first transport t, which must already be
@@ -152,6 +157,13 @@ func recvWelcome(ctx context.Context, t Transport, id ID) (record, error) {
 }
 
 func newSession(cfg Config, id ID, peerWindow uint32) *Session {
+	s := allocSession(cfg, id, peerWindow)
+	s.start()
+	return s
+}
+
+// allocSession makes a session without starting it.
+func allocSession(cfg Config, id ID, peerWindow uint32) *Session {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Session{
 		cfg:        cfg,
@@ -169,9 +181,13 @@ func newSession(cfg Config, id ID, peerWindow uint32) *Session {
 	if cfg.Role == Acceptor {
 		s.nextChanID = 2
 	}
+	return s
+}
+
+// start starts the session's manager.
+func (s *Session) start() {
 	s.wg.Add(1)
 	go s.runManager()
-	return s
 }
 
 // ID returns the session id.
@@ -212,6 +228,11 @@ func (s *Session) Attach(t Transport, h Hello) error {
 	s.mu.Lock()
 	old, err := s.conn, s.err
 	s.mu.Unlock()
+	if errors.Is(err, ErrSuspended) {
+		// Not ended for the peer: it may resume with the restored state.
+		t.Close()
+		return err
+	}
 	if err != nil {
 		Reject(t, h)
 		return err
