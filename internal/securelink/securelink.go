@@ -4,6 +4,7 @@
 package securelink
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -41,12 +42,10 @@ type Link struct {
 	}
 	send struct {
 		sync.Mutex
-		w   *frame.Writer
 		buf []byte
 	}
-	recvBuf []byte
-	bad     atomic.Int64
-	closed  atomic.Bool
+	bad    atomic.Int64
+	closed atomic.Bool
 }
 
 // New starts the Double Ratchet from a finished handshake. initiator is true
@@ -70,7 +69,6 @@ func New(conn net.Conn, r *frame.Reader, res *handshake.Result, initiator bool, 
 	}
 	l := &Link{conn: conn, r: r, log: log}
 	l.ratchet.st = st
-	l.send.w = frame.NewWriter(conn)
 	return l, nil
 }
 
@@ -78,14 +76,23 @@ func New(conn net.Conn, r *frame.Reader, res *handshake.Result, initiator bool, 
 func (l *Link) Send(record []byte) error {
 	l.send.Lock()
 	defer l.send.Unlock()
+	// Seal straight after room for the frame header, so the record is
+	// copied once (by the cipher) and written with one call.
+	var hdr [frame.HeaderSize + 1]byte
 	l.ratchet.Lock()
-	msg, err := l.ratchet.st.Seal(l.send.buf[:0], record, associatedData)
+	msg, err := l.ratchet.st.Seal(append(l.send.buf[:0], hdr[:]...), record, associatedData)
 	l.ratchet.Unlock()
 	if err != nil {
 		return fmt.Errorf("failed to encrypt: %w", err)
 	}
 	l.send.buf = msg
-	if err := l.send.w.WriteFrame(frame.TypeRatchet, msg); err != nil {
+	size := len(msg) - frame.HeaderSize // type byte + body
+	if size > frame.MaxFrameSize {
+		return fmt.Errorf("failed to send: %w", &frame.TooLargeError{Size: int64(size), Max: frame.MaxFrameSize})
+	}
+	binary.BigEndian.PutUint32(msg, uint32(size))
+	msg[frame.HeaderSize] = byte(frame.TypeRatchet)
+	if _, err := l.conn.Write(msg); err != nil {
 		return fmt.Errorf("failed to send: %w", err)
 	}
 	return nil
@@ -117,16 +124,22 @@ func (l *Link) Recv() ([]byte, error) {
 			}
 			continue
 		}
-		l.ratchet.Lock()
-		pt, err := l.ratchet.st.Open(l.recvBuf[:0], body, associatedData)
-		l.ratchet.Unlock()
+		// Decrypt in place: body stays valid until the next read, which is
+		// as long as Recv's result must.
+		var pt []byte
+		if len(body) >= ratchet.HeaderSize {
+			l.ratchet.Lock()
+			pt, err = l.ratchet.st.Open(body[ratchet.HeaderSize:ratchet.HeaderSize], body, associatedData)
+			l.ratchet.Unlock()
+		} else {
+			err = ratchet.ErrMalformed
+		}
 		if err != nil {
 			if l.dropBad("frame failed to authenticate", err) {
 				return nil, ErrTooManyBadFrames
 			}
 			continue
 		}
-		l.recvBuf = pt
 		return pt, nil
 	}
 }
