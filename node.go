@@ -90,6 +90,9 @@ func New(opts ...Option) (*Node, error) {
 	n.pairings.bySlot = make(map[string]*initiator)
 	n.sessions.init()
 	n.acceptors.hosted = make(map[string]context.CancelFunc)
+	if cfg.persistSessions {
+		n.restoreSessions() // before accepting: resuming dialers must find them
+	}
 	n.goRun(n.runAcceptLoop)
 	n.startAcceptors()
 	n.log.Info("node started", "listen", ln.Addr().String())
@@ -106,12 +109,13 @@ func (n *Node) Addr() net.Addr { return n.ln.Addr() }
 // falls behind, the oldest events are dropped.
 func (n *Node) Events() <-chan Event { return n.events.ch }
 
-// Close stops the node: pending pairings fail with ErrClosed, sessions close,
-// and every goroutine the node started has ended when Close returns.
+// Close stops the node: pending pairings fail with ErrClosed, sessions close
+// (or are saved, with WithSessionPersistence), and every goroutine the node
+// started has ended when Close returns.
 func (n *Node) Close() error {
 	n.cancel()
 	err := n.ln.Close()
-	n.sessions.closeAll()
+	n.closeSessions()
 	n.wg.Wait()
 	if errors.Is(err, net.ErrClosed) {
 		err = nil

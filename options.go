@@ -36,6 +36,8 @@ type config struct {
 	heartbeat   time.Duration
 	deadAfter   time.Duration
 	resumeAfter time.Duration
+	// persistSessions: Close saves the live sessions, New restores them.
+	persistSessions bool
 }
 
 func defaultConfig() config {
@@ -133,4 +135,23 @@ func WithResumeTimeout(d time.Duration) Option {
 // WithRand replaces crypto/rand, for deterministic tests only.
 func WithRand(r io.Reader) Option {
 	return func(c *config) error { c.rand = r; return nil }
+}
+
+// WithSessionPersistence makes sessions survive a restart of the node. On
+// Close, every live session is suspended without telling the peer (which sees
+// a dropped connection and waits for the resume) and its state is stored in
+// the data directory: the records the peer has not acknowledged and, per
+// open channel, the data received but not yet read. New then restores them:
+// a restored session comes from Accept with Restored true, its open channels
+// come back from AcceptChannel (also the ones this side opened), the dialing
+// side reconnects at once, and every message Send accepted before the
+// restart is delivered exactly once.
+//
+// Only a graceful Close saves sessions: after a crash or kill -9 nothing is
+// saved, and the peer's session fails after its resume timeout
+// (WithResumeTimeout). The restart must also happen within the peer's resume
+// timeout. A session whose peer was unpaired meanwhile is dropped. The saved
+// state holds message data, with the same file protection as the keys.
+func WithSessionPersistence(enabled bool) Option {
+	return func(c *config) error { c.persistSessions = enabled; return nil }
 }

@@ -65,6 +65,8 @@ type Session struct {
 	peer PeerID
 	name string
 	s    *session.Session
+	// addrs are the direct addresses a dialer's session redials (ConnectAddr).
+	addrs []string
 }
 
 // Peer returns the PeerID of the other side.
@@ -109,6 +111,7 @@ type sessionTable struct {
 	all      map[*Session]struct{}
 	accepted map[sessionKey]*Session
 	incoming chan *Session
+	restored []*Session // restored by New, for Accept before incoming
 	closed   bool
 }
 
@@ -242,7 +245,7 @@ func (n *Node) connect(ctx context.Context, peer PeerID, addrs []string) (*Sessi
 	if err != nil {
 		return nil, fmt.Errorf("failed to start a session with %s: %w", p.ID.Short(), mapSessionRefusal(err))
 	}
-	s := &Session{n: n, peer: p.ID, name: p.Name, s: inner}
+	s := &Session{n: n, peer: p.ID, name: p.Name, s: inner, addrs: addrs}
 	if !n.sessions.add(s, nil) {
 		inner.Close()
 		return nil, ErrClosed
@@ -263,6 +266,9 @@ func mapSessionRefusal(err error) error {
 
 // Accept returns the next session a paired peer opened with this node.
 func (n *Node) Accept(ctx context.Context) (*Session, error) {
+	if s := n.sessions.popRestored(); s != nil {
+		return s, nil
+	}
 	select {
 	case s := <-n.sessions.incoming:
 		return s, nil
@@ -443,6 +449,10 @@ func (n *Node) acceptSession(conn net.Conn, r *frame.Reader, tag, path string) {
 	key := sessionKey{peer: p.ID, id: h.ID}
 	if h.Resume {
 		s := n.sessions.lookup(key)
+		if s == nil && n.ctx.Err() != nil {
+			link.Close() // closing: the session may be saved and come back
+			return
+		}
 		if s == nil {
 			_ = session.Reject(link, h)
 			return
