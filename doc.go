@@ -40,12 +40,27 @@
 // message-oriented Send and Receive besides. Sessions reconnect by themselves
 // when the network changes and resume without losing or repeating data.
 //
+// # Surviving a restart
+//
+// With [WithSessionPersistence], [Node.Close] saves every live session in the
+// data directory instead of closing it, and [New] restores them. The peer
+// only sees a dropped connection and waits for the resume, so nothing sent
+// is lost if the node is back within the peer's resume timeout
+// ([WithResumeTimeout]): a restored session comes from [Node.Accept] with
+// [Session.Restored] true, its open channels come back from
+// [Session.AcceptChannel] (also the ones this side opened), data received but
+// not yet read is still there, and messages not yet acknowledged are
+// delivered exactly once. Only a graceful Close saves sessions; after a crash
+// the peer's session fails when its resume timeout passes.
+//
 // # Key storage
 //
 // The data directory holds identity.key (the Ed25519 seed, mode 0600,
 // optionally sealed with a passphrase, [WithPassphrase]) and peers.json (the
-// trust store, with each peer's pairing secret, mode 0600). Nothing secret is
-// written anywhere else or logged.
+// trust store, with each peer's pairing secret, mode 0600). With session
+// persistence, state/ holds the saved sessions (mode 0600; message data but
+// no keys: every resume runs a new handshake) until the next start. Nothing
+// secret is written anywhere else or logged.
 //
 // # Compatibility
 //

@@ -147,7 +147,8 @@ func WithRand(r io.Reader) Option {
 // side reconnects at once, and every message Send accepted before the
 // restart is delivered exactly once.
 //
-// Only a graceful Close saves sessions: after a crash or kill -9 nothing is
+// Close lets a message Send in progress finish queueing (for at most 5 s);
+// later Sends fail. Only a graceful Close saves sessions: after a crash or kill -9 nothing is
 // saved, and the peer's session fails after its resume timeout
 // (WithResumeTimeout). The restart must also happen within the peer's resume
 // timeout. A session whose peer was unpaired meanwhile is dropped. The saved
