@@ -203,6 +203,13 @@ func TestSuspendRestoreAcceptor(t *testing.T) {
 	if _, err := session.Restore(state, fastConfig(session.Dialer)); err == nil {
 		t.Fatal("Restore with the wrong role succeeded")
 	}
+	// The suspended session turns resumes away without a Reject, so the
+	// dialer keeps trying instead of failing with ErrUnknownSession.
+	b.setAcceptor(a)
+	time.Sleep(200 * time.Millisecond)
+	if err := d.Err(); err != nil {
+		t.Fatalf("the dialer failed on the suspended acceptor: %v", err)
+	}
 	a2, err := session.Restore(state, fastConfig(0))
 	if err != nil {
 		t.Fatal(err)
