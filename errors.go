@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/cairn-dev/cairn/internal/pairproto"
+	"github.com/cairn-dev/cairn/internal/session"
 )
 
 // Errors callers branch on. Each is wrapped with context; test with errors.Is.
@@ -22,8 +23,10 @@ var (
 	ErrNoSuchPairing = fmt.Errorf("%w: no device is showing this code", ErrPeerNotFound)
 	// ErrUnknownPeer: the peer is not in the trust store (never paired or unpaired).
 	ErrUnknownPeer = errors.New("unknown peer")
-	// ErrClosed: the node or session was closed.
+	// ErrClosed: the node was closed.
 	ErrClosed = errors.New("closed")
+	// ErrSessionClosed: the session was closed, by this side or the peer.
+	ErrSessionClosed = session.ErrClosed
 	// ErrNoTransport: neither a relay nor LAN discovery is configured, so
 	// there is no way to reach another device.
 	ErrNoTransport = errors.New("no relay URL and LAN discovery disabled")

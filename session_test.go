@@ -323,8 +323,11 @@ func TestSendAfterClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	if err := ch.Send(ctx, []byte("late")); err == nil {
-		t.Fatal("Send after Close succeeded")
+	if err := ch.Send(ctx, []byte("late")); !errors.Is(err, ErrSessionClosed) {
+		t.Fatalf("Send after Close = %v, want ErrSessionClosed", err)
+	}
+	if _, err := s.OpenChannel(ctx, "y"); !errors.Is(err, ErrSessionClosed) {
+		t.Fatalf("OpenChannel after Close = %v, want ErrSessionClosed", err)
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
