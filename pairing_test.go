@@ -100,6 +100,12 @@ func TestRelaySeesNoSecret(t *testing.T) {
 		"formatted PIN":   []byte(p.Pin),
 		"pairing secret":  entry.PairingSecret[:],
 		"plaintext":       plaintext,
+		"a's seed":        a.id.UnsafeSeed(),
+		"b's seed":        b.id.UnsafeSeed(),
+		// Noise encrypts the static keys and identity payloads, so even
+		// the public identity keys must not appear in the clear.
+		"a's identity key": a.id.PublicKey(),
+		"b's identity key": b.id.PublicKey(),
 	} {
 		if rec.Contains(secret) {
 			t.Errorf("the relay received the %s", name)
