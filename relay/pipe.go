@@ -57,8 +57,6 @@ func (p *pipe) copy(srcPeer, dstPeer *peer, fromHost bool) dirResult {
 	if fromHost {
 		counter = &p.s.metrics.hostToJoin
 	}
-	tap := p.s.cfg.Tap
-	buf := make([]byte, copyBufSize)
 	for {
 		typ, r, err := src.Reader(p.ctx)
 		if err != nil {
@@ -83,29 +81,55 @@ func (p *pipe) copy(srcPeer, dstPeer *peer, fromHost bool) dirResult {
 		if err != nil {
 			return dirResult{fromHost: fromHost, err: err}
 		}
-		for {
-			n, rerr := r.Read(buf)
-			if n > 0 {
-				if tap != nil {
-					tap(p.wt.slot, fromHost, buf[:n])
-				}
-				counter.Add(uint64(n))
-				p.activity.Store(time.Now().UnixNano())
-				if _, err := w.Write(buf[:n]); err != nil {
-					return dirResult{fromHost: fromHost, err: err}
-				}
-			}
-			if rerr == io.EOF {
-				break
-			}
-			if rerr != nil {
-				return dirResult{fromHost: fromHost, readErr: true, err: rerr}
-			}
-		}
-		if err := w.Close(); err != nil {
-			return dirResult{fromHost: fromHost, err: err}
+		// The copy buffer is held only while a message is being copied:
+		// waiting hosts and idle pairs, most of a relay's connections,
+		// hold none.
+		buf := copyBufs.Get().(*[]byte)
+		res, ok := p.copyMessage(w, r, *buf, counter, fromHost)
+		copyBufs.Put(buf)
+		if !ok {
+			return res
 		}
 	}
+}
+
+// copyBufs holds the relay's copy buffers (copyBufSize bytes each).
+var copyBufs = sync.Pool{New: func() any {
+	copyBufAllocs.Add(1)
+	b := make([]byte, copyBufSize)
+	return &b
+}}
+
+// copyBufAllocs counts the copy buffers allocated, for tests.
+var copyBufAllocs atomic.Int64
+
+// copyMessage copies the rest of one message from r to w through buf and
+// closes w. It returns false, and how the direction ended, if it failed.
+func (p *pipe) copyMessage(w io.WriteCloser, r io.Reader, buf []byte, counter *atomic.Uint64, fromHost bool) (dirResult, bool) {
+	tap := p.s.cfg.Tap
+	for {
+		n, rerr := r.Read(buf)
+		if n > 0 {
+			if tap != nil {
+				tap(p.wt.slot, fromHost, buf[:n])
+			}
+			counter.Add(uint64(n))
+			p.activity.Store(time.Now().UnixNano())
+			if _, err := w.Write(buf[:n]); err != nil {
+				return dirResult{fromHost: fromHost, err: err}, false
+			}
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return dirResult{fromHost: fromHost, readErr: true, err: rerr}, false
+		}
+	}
+	if err := w.Close(); err != nil {
+		return dirResult{fromHost: fromHost, err: err}, false
+	}
+	return dirResult{}, true
 }
 
 // runHost runs a reserved slot's host connection to its end: wait for a
