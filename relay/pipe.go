@@ -284,6 +284,24 @@ func (p *pipe) relay(first *dirResult) {
 			}
 		}
 	}
+	if !first.readErr && p.running > 0 {
+		// Writing to one side failed: it is gone. What it sent before it
+		// went may still be on its way to the other side (a client that
+		// closes abruptly after its last message makes the relay's next
+		// write to it fail before that message was copied): give that
+		// direction up to CloseGrace to deliver it, and let how it ended
+		// say how the other side is closed.
+		t := time.NewTimer(grace)
+		select {
+		case res := <-p.results:
+			p.running--
+			if res.readErr {
+				first = &res
+			}
+		case <-t.C:
+		}
+		t.Stop()
+	}
 	src, dst := joiner, p.host
 	if first.fromHost {
 		src, dst = p.host, joiner
