@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/cairn-dev/cairn/internal/loadtest"
+	"github.com/cairn-dev/cairn/internal/session"
 	"github.com/cairn-dev/cairn/relay"
 )
 
@@ -144,6 +145,10 @@ type loadReport struct {
 	Cores    int    `json:"cores"`
 	Duration string `json:"duration"`
 
+	Setup        string           `json:"nodes_setup"`    // creating the 2N nodes, 16 at a time
+	Teardown     string           `json:"nodes_teardown"` // closing them, 32 at a time
+	CloseLatency loadtest.Summary `json:"node_close"`     // one Node.Close
+
 	PairOK      int              `json:"pairings_ok"`
 	PairLatency loadtest.Summary `json:"pairing_latency"` // PairEnterPin called -> both sides paired
 	PinLatency  loadtest.Summary `json:"pin_register"`    // PairGeneratePin (slot reserved at the relay)
@@ -153,6 +158,7 @@ type loadReport struct {
 	RTT         loadtest.Summary `json:"message_rtt"`     // 1 KiB message and its echo
 	SessPhase   string           `json:"sessions_phase"`  // wall time of the whole phase
 	Messages    int              `json:"messages_echoed"` // in all sessions
+	SessClose   loadtest.Summary `json:"session_close"`   // dialer's Close -> acceptor's session ended by it
 
 	RelayCPUPairing  string `json:"relay_cpu_pairing"`
 	RelayCPUSessions string `json:"relay_cpu_sessions"`
@@ -225,6 +231,7 @@ func TestLoad(t *testing.T) {
 	// 2N nodes. Default heartbeats: what a user gets.
 	as, bs := make([]*Node, n), make([]*Node, n)
 	dataRoot := t.TempDir()
+	setup := time.Now()
 	parallel(n, 16, func(i int) error {
 		var err error
 		for k, p := range []**Node{&as[i], &bs[i]} {
@@ -236,16 +243,23 @@ func TestLoad(t *testing.T) {
 		}
 		return nil
 	}, t)
-	closeNodes := func() {
+	rep.Setup = loadtest.Round(time.Since(setup)).String()
+	closeLat := &loadtest.Latencies{}
+	closeNodes := sync.OnceFunc(func() {
+		teardown := time.Now()
 		parallel(n, 32, func(i int) error {
 			for _, x := range []*Node{as[i], bs[i]} {
 				if x != nil {
+					t0 := time.Now()
 					x.Close()
+					closeLat.Since(t0)
 				}
 			}
 			return nil
 		}, nil)
-	}
+		rep.Teardown = loadtest.Round(time.Since(teardown)).String()
+		rep.CloseLatency = closeLat.Summary()
+	})
 	defer closeNodes()
 	if t.Failed() {
 		return
@@ -299,7 +313,7 @@ func TestLoad(t *testing.T) {
 
 	// Phase 2: N sessions at once, each echoing sequence-numbered messages;
 	// all stay open until every one has finished, then the relay is measured.
-	connLat, rtt := &loadtest.Latencies{}, &loadtest.Latencies{}
+	lat := &sessionLatencies{}
 	ctx2, cancel2 := context.WithTimeout(context.Background(), phase)
 	defer cancel2()
 	var echoed atomic.Int64
@@ -313,7 +327,7 @@ func TestLoad(t *testing.T) {
 		sessions.Go(func() {
 			report := sync.OnceFunc(func() { finished <- struct{}{} })
 			defer report()
-			if err := loadSession(ctx2, as[i], bs[i], connLat, rtt, &echoed, report, release); err != nil {
+			if err := loadSession(ctx2, as[i], bs[i], lat, &echoed, report, release); err != nil {
 				errs2.add(fmt.Errorf("session %d: %w", i, err))
 				return
 			}
@@ -340,8 +354,9 @@ func TestLoad(t *testing.T) {
 	sessions.Wait()
 	rep.SessOK = int(ok.Load())
 	rep.Messages = int(echoed.Load())
-	rep.ConnLatency, rep.RTT = connLat.Summary(), rtt.Summary()
-	t.Logf("sessions: %d/%d in %s; connect %v; 1 KiB echo %v; %d messages", rep.SessOK, n, rep.SessPhase, rep.ConnLatency, rep.RTT, rep.Messages)
+	rep.ConnLatency, rep.RTT, rep.SessClose = lat.connect.Summary(), lat.rtt.Summary(), lat.close.Summary()
+	t.Logf("sessions: %d/%d in %s; connect %v; 1 KiB echo %v; %d messages; Close seen by the acceptor after %v",
+		rep.SessOK, n, rep.SessPhase, rep.ConnLatency, rep.RTT, rep.Messages, rep.SessClose)
 	if rep.SessOK != n || rep.Messages != n*loadMsgsPerSess {
 		t.Errorf("%d of %d sessions failed, %d of %d messages echoed; first errors:\n%s", n-rep.SessOK, n, rep.Messages, n*loadMsgsPerSess, errs2)
 	}
@@ -371,6 +386,7 @@ func TestLoad(t *testing.T) {
 		rep.RelayFDsPeak, rep.RelayThreads, rep.RelayWaiting, rep.RelayPiped, rep.RelayRejections)
 	t.Logf("test process: peak %d goroutines, %d fds; after closing every node %d store lock files and %d sockets still open",
 		rep.TestGoroutines, rep.TestFDs, rep.TestLockLeak, rep.TestOtherLeak)
+	t.Logf("%d nodes created in %s, closed in %s; one Close: %v", 2*n, rep.Setup, rep.Teardown, rep.CloseLatency)
 	if rep.TestOtherLeak > 0 {
 		t.Errorf("%d sockets leaked by %d closed nodes", rep.TestOtherLeak, 2*n)
 	}
@@ -384,7 +400,7 @@ func TestLoad(t *testing.T) {
 // loadSession connects b to a through the relay, echoes loadMsgsPerSess
 // sequence-numbered messages, calls finished and holds the session open
 // until release.
-func loadSession(ctx context.Context, a, b *Node, connLat, rtt *loadtest.Latencies, echoed *atomic.Int64, finished func(), release <-chan struct{}) error {
+func loadSession(ctx context.Context, a, b *Node, lat *sessionLatencies, echoed *atomic.Int64, finished func(), release <-chan struct{}) error {
 	echoDone := make(chan error, 1)
 	go func() { echoDone <- echo(ctx, a) }()
 	t0 := time.Now()
@@ -392,11 +408,14 @@ func loadSession(ctx context.Context, a, b *Node, connLat, rtt *loadtest.Latenci
 	if err != nil {
 		return fmt.Errorf("Connect: %w", err)
 	}
+	closed := false
 	defer func() {
-		s.Close()
-		<-echoDone
+		if !closed {
+			s.Close()
+			<-echoDone
+		}
 	}()
-	connLat.Since(t0)
+	lat.connect.Since(t0)
 	ch, err := s.OpenChannel(ctx, "load")
 	if err != nil {
 		return err
@@ -416,19 +435,45 @@ func loadSession(ctx context.Context, a, b *Node, connLat, rtt *loadtest.Latenci
 		if !bytes.Equal(got, msg) {
 			return fmt.Errorf("echo %d differs (seq %d)", k, binary.BigEndian.Uint64(got))
 		}
-		rtt.Since(t1)
+		lat.rtt.Since(t1)
 		echoed.Add(1)
 	}
 	finished()
 	select {
 	case <-release:
 	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// The acceptor must learn that the session ended from the Close
+	// record, not by waiting out the resume timeout (2 minutes).
+	closed = true
+	t2 := time.Now()
+	s.Close()
+	select {
+	case err := <-echoDone:
+		if err != nil {
+			return fmt.Errorf("acceptor: %w", err)
+		}
+		lat.close.Since(t2)
+	case <-time.After(loadCloseBound):
+		return fmt.Errorf("the acceptor did not see the session close within %v", loadCloseBound)
 	}
 	return nil
 }
 
+// loadCloseBound bounds how long an acceptor may take to see the dialer's
+// Close once the dialer called it.
+const loadCloseBound = 30 * time.Second
+
+type sessionLatencies struct {
+	connect, rtt, close loadtest.Latencies
+}
+
+// errUncleanEnd: a session ended other than by the peer's Close record.
+var errUncleanEnd = errors.New("the session did not end with the peer's Close")
+
 // echo accepts one session on n and echoes every message of its first
-// channel until the session ends.
+// channel until the session ends, which must be by the peer's Close.
 func echo(ctx context.Context, n *Node) error {
 	s, err := n.Accept(ctx)
 	if err != nil {
@@ -442,12 +487,21 @@ func echo(ctx context.Context, n *Node) error {
 	for {
 		msg, err := ch.Receive(ctx)
 		if err != nil {
-			return nil
+			break
 		}
 		if err := ch.Send(ctx, msg); err != nil {
-			return nil
+			break
 		}
 	}
+	select {
+	case <-s.Done():
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if err := s.Err(); !errors.Is(err, ErrClosed) && !errors.Is(err, session.ErrClosed) {
+		return fmt.Errorf("%w: %w", errUncleanEnd, err)
+	}
+	return nil
 }
 
 // phaseBudget bounds one phase of the load test.
@@ -690,13 +744,14 @@ func writeLoadReport(path string, rep *loadReport) error {
 		row := func(k, v string, args ...any) { fmt.Fprintf(&w, "| %s | %s |\n", k, fmt.Sprintf(v, args...)) }
 		fmt.Fprintf(&w, "| figure | N = %d |\n| --- | --- |\n", rep.N)
 		row("machine", "%s, %d cores, %s%s", rep.CPU, rep.Cores, rep.Go, map[bool]string{true: ", -race", false: ""}[rep.Race])
-		row("whole run", "%s", rep.Duration)
+		row("whole run", "%s (creating the 2N nodes %s, closing them %s)", rep.Duration, rep.Setup, rep.Teardown)
 		row("pairings succeeded", "%d / %d (phase %s)", rep.PairOK, rep.N, rep.PairPhase)
 		row("pairing latency (PIN entered → both paired)", "p50 %v, p99 %v, max %v", loadtest.Round(rep.PairLatency.P50), loadtest.Round(rep.PairLatency.P99), loadtest.Round(rep.PairLatency.Max))
 		row("PIN registration at the relay", "p50 %v, p99 %v", loadtest.Round(rep.PinLatency.P50), loadtest.Round(rep.PinLatency.P99))
 		row("sessions succeeded", "%d / %d (phase %s), %d messages echoed", rep.SessOK, rep.N, rep.SessPhase, rep.Messages)
 		row("Connect through the relay", "p50 %v, p99 %v, max %v", loadtest.Round(rep.ConnLatency.P50), loadtest.Round(rep.ConnLatency.P99), loadtest.Round(rep.ConnLatency.Max))
 		row("1 KiB message echo (round trip)", "p50 %v, p99 %v, max %v", loadtest.Round(rep.RTT.P50), loadtest.Round(rep.RTT.P99), loadtest.Round(rep.RTT.Max))
+		row("Session.Close → the peer's session ends (all N at once)", "p50 %v, p99 %v, max %v", loadtest.Round(rep.SessClose.P50), loadtest.Round(rep.SessClose.P99), loadtest.Round(rep.SessClose.Max))
 		row("relay CPU, pairing phase", "%s (%s per pairing)", rep.RelayCPUPairing, rep.RelayCPUPerPair)
 		row("relay CPU, session phase", "%s (%s per session)", rep.RelayCPUSessions, rep.RelayCPUPerSess)
 		row("relay RSS idle", "%s", loadtest.MiB(rep.RelayRSSIdle))
@@ -706,6 +761,7 @@ func writeLoadReport(path string, rep *loadReport) error {
 		row("relay with all sessions open", "%d waiting slots, %d piped pairs", rep.RelayWaiting, rep.RelayPiped)
 		row("relay rejections", "%s", rep.RelayRejections)
 		row("test process peak", "%d goroutines, %d fds", rep.TestGoroutines, rep.TestFDs)
+		row("one Node.Close, 32 at a time", "p50 %v, p99 %v, max %v", loadtest.Round(rep.CloseLatency.P50), loadtest.Round(rep.CloseLatency.P99), loadtest.Round(rep.CloseLatency.Max))
 		row("fds left after closing every node", "%d store lock files, %d sockets", rep.TestLockLeak, rep.TestOtherLeak)
 		b = w.Bytes()
 	}
