@@ -663,7 +663,7 @@ func retryPairing(t *testing.T, a, b *Node, p *PinPairing) {
 			return
 		}
 		errs = append(errs, err)
-		if !errors.Is(err, ErrPeerNotFound) {
+		if !errors.Is(err, ErrNoSuchPairing) {
 			t.Fatalf("retry with the same PIN: %v", err)
 		}
 	}

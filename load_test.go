@@ -23,7 +23,6 @@ import (
 	"time"
 
 	"github.com/cairn-dev/cairn/internal/loadtest"
-	"github.com/cairn-dev/cairn/internal/session"
 	"github.com/cairn-dev/cairn/relay"
 )
 
@@ -498,7 +497,7 @@ func echo(ctx context.Context, n *Node) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	if err := s.Err(); !errors.Is(err, ErrClosed) && !errors.Is(err, session.ErrClosed) {
+	if err := s.Err(); !errors.Is(err, ErrSessionClosed) {
 		return fmt.Errorf("%w: %w", errUncleanEnd, err)
 	}
 	return nil
