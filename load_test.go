@@ -148,6 +148,10 @@ type loadReport struct {
 	Teardown     string           `json:"nodes_teardown"` // closing them, 32 at a time
 	CloseLatency loadtest.Summary `json:"node_close"`     // one Node.Close
 
+	BasePairing time.Duration `json:"baseline_pairing_ns"` // one pairing alone
+	BaseConnect time.Duration `json:"baseline_connect_ns"` // one Connect alone
+	BaseRTT     time.Duration `json:"baseline_rtt_ns"`     // median echo, one session alone
+
 	PairOK      int              `json:"pairings_ok"`
 	PairLatency loadtest.Summary `json:"pairing_latency"` // PairEnterPin called -> both sides paired
 	PinLatency  loadtest.Summary `json:"pin_register"`    // PairGeneratePin (slot reserved at the relay)
@@ -262,6 +266,11 @@ func TestLoad(t *testing.T) {
 	defer closeNodes()
 	if t.Failed() {
 		return
+	}
+
+	// Baseline: one pairing and one session alone, through the same relay.
+	if err := loadBaseline(t, url, dataRoot, rep); err != nil {
+		t.Fatalf("baseline: %v", err)
 	}
 
 	// Phase 1: N PIN pairings at once.
@@ -394,6 +403,47 @@ func TestLoad(t *testing.T) {
 			t.Error(err)
 		}
 	}
+}
+
+// loadBaseline pairs two fresh nodes and runs one session between them,
+// alone, and records the latencies the load phases are compared with.
+func loadBaseline(t *testing.T, url, dataRoot string, rep *loadReport) error {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	var nodes [2]*Node
+	for k := range nodes {
+		n, err := New(WithDataDir(filepath.Join(dataRoot, fmt.Sprintf("base-%d", k))),
+			WithListenAddr("127.0.0.1:0"), WithMDNS(false), WithRelay(url))
+		if err != nil {
+			return err
+		}
+		defer n.Close()
+		nodes[k] = n
+	}
+	a, b := nodes[0], nodes[1]
+	p, err := a.PairGeneratePin(ctx)
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	if _, err := b.PairEnterPin(ctx, p.Pin); err != nil {
+		return err
+	}
+	if _, err := p.Wait(ctx); err != nil {
+		return err
+	}
+	rep.BasePairing = time.Since(t0)
+	lat := &sessionLatencies{}
+	var echoed atomic.Int64
+	release := make(chan struct{})
+	close(release)
+	if err := loadSession(ctx, a, b, lat, &echoed, func() {}, release); err != nil {
+		return err
+	}
+	rep.BaseConnect, rep.BaseRTT = lat.connect.Quantile(0.5), lat.rtt.Quantile(0.5)
+	t.Logf("baseline, one pair alone: pairing %v, Connect %v, 1 KiB echo p50 %v",
+		loadtest.Round(rep.BasePairing), loadtest.Round(rep.BaseConnect), loadtest.Round(rep.BaseRTT))
+	return nil
 }
 
 // loadSession connects b to a through the relay, echoes loadMsgsPerSess
@@ -745,11 +795,11 @@ func writeLoadReport(path string, rep *loadReport) error {
 		row("machine", "%s, %d cores, %s%s", rep.CPU, rep.Cores, rep.Go, map[bool]string{true: ", -race", false: ""}[rep.Race])
 		row("whole run", "%s (creating the 2N nodes %s, closing them %s)", rep.Duration, rep.Setup, rep.Teardown)
 		row("pairings succeeded", "%d / %d (phase %s)", rep.PairOK, rep.N, rep.PairPhase)
-		row("pairing latency (PIN entered → both paired)", "p50 %v, p99 %v, max %v", loadtest.Round(rep.PairLatency.P50), loadtest.Round(rep.PairLatency.P99), loadtest.Round(rep.PairLatency.Max))
+		row("pairing latency (PIN entered → both paired)", "p50 %v, p99 %v, max %v; alone: %v", loadtest.Round(rep.PairLatency.P50), loadtest.Round(rep.PairLatency.P99), loadtest.Round(rep.PairLatency.Max), loadtest.Round(rep.BasePairing))
 		row("PIN registration at the relay", "p50 %v, p99 %v", loadtest.Round(rep.PinLatency.P50), loadtest.Round(rep.PinLatency.P99))
 		row("sessions succeeded", "%d / %d (phase %s), %d messages echoed", rep.SessOK, rep.N, rep.SessPhase, rep.Messages)
-		row("Connect through the relay", "p50 %v, p99 %v, max %v", loadtest.Round(rep.ConnLatency.P50), loadtest.Round(rep.ConnLatency.P99), loadtest.Round(rep.ConnLatency.Max))
-		row("1 KiB message echo (round trip)", "p50 %v, p99 %v, max %v", loadtest.Round(rep.RTT.P50), loadtest.Round(rep.RTT.P99), loadtest.Round(rep.RTT.Max))
+		row("Connect through the relay", "p50 %v, p99 %v, max %v; alone: %v", loadtest.Round(rep.ConnLatency.P50), loadtest.Round(rep.ConnLatency.P99), loadtest.Round(rep.ConnLatency.Max), loadtest.Round(rep.BaseConnect))
+		row("1 KiB message echo (round trip)", "p50 %v, p99 %v, max %v; alone: p50 %v", loadtest.Round(rep.RTT.P50), loadtest.Round(rep.RTT.P99), loadtest.Round(rep.RTT.Max), loadtest.Round(rep.BaseRTT))
 		row("Session.Close → the peer's session ends (all N at once)", "p50 %v, p99 %v, max %v", loadtest.Round(rep.SessClose.P50), loadtest.Round(rep.SessClose.P99), loadtest.Round(rep.SessClose.Max))
 		row("relay CPU, pairing phase", "%s (%s per pairing)", rep.RelayCPUPairing, rep.RelayCPUPerPair)
 		row("relay CPU, session phase", "%s (%s per session)", rep.RelayCPUSessions, rep.RelayCPUPerSess)
