@@ -268,11 +268,20 @@ func sanitizeName(s string) string {
 // handshakeError maps a Noise failure after a successful key confirmation. A
 // decrypt failure here means the psk differed, which key confirmation rules
 // out for honest peers, so it is reported as a protocol error.
+// A handshake that fails on I/O (the peer or the relay went away) is
+// ErrPeerGone; context errors pass through.
 func handshakeError(err error) error {
-	if errors.Is(err, handshake.ErrPeerMismatch) {
+	switch {
+	case errors.Is(err, handshake.ErrPeerMismatch):
+		return err
+	case errors.Is(err, handshake.ErrDecrypt), errors.Is(err, handshake.ErrBadMessage),
+		errors.Is(err, handshake.ErrBadPayload), errors.Is(err, handshake.ErrBadSignature),
+		errors.Is(err, handshake.ErrRejected), errors.Is(err, handshake.ErrConfig):
+		return fmt.Errorf("%w: %w", ErrProtocol, err)
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return err
 	}
-	return fmt.Errorf("%w: %w", ErrProtocol, err)
+	return fmt.Errorf("%w: %w", ErrPeerGone, err)
 }
 
 // expect reads the next frame, which must have type t and exactly size bytes.

@@ -151,3 +151,42 @@ func FuzzInitiate(f *testing.F) {
 		}
 	})
 }
+
+// TestPeerGoneDuringNoise cuts the connection after key confirmation, in
+// the Noise handshake: the responder must report ErrPeerGone, not a
+// protocol error.
+func TestPeerGoneDuringNoise(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ci, cr := net.Pipe()
+	defer cr.Close()
+	id := newID(t)
+	go func() {
+		defer ci.Close()
+		r := frame.NewReader(ci, frame.MaxFrameSize)
+		// Hello, PakeB: then answer like an initiator up to Confirm and vanish.
+		if _, _, err := r.ReadFrame(); err != nil {
+			return
+		}
+		_, _ = Initiate(ctx, &cutAfter{Conn: ci, frames: 1}, r, Config{Password: []byte("K3XQ7PMA"), Identity: newID(t)}, func(*Outcome) error { return nil })
+	}()
+	_, err := Respond(ctx, cr, "pin-ABC", Config{Password: []byte("K3XQ7PMA"), Identity: id})
+	if !errors.Is(err, ErrPeerGone) {
+		t.Fatalf("Respond = %v, want ErrPeerGone", err)
+	}
+}
+
+// cutAfter closes the connection once frames writes went through.
+type cutAfter struct {
+	net.Conn
+	frames int
+}
+
+func (c *cutAfter) Write(p []byte) (int, error) {
+	if c.frames == 0 {
+		c.Conn.Close()
+		return 0, net.ErrClosed
+	}
+	c.frames--
+	return c.Conn.Write(p)
+}
