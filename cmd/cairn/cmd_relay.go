@@ -17,6 +17,7 @@ const defaultRelayAddr = ":8080"
 
 func (a *app) relayCommand() *cobra.Command {
 	var addr, certFile, keyFile string
+	var limits relay.Config
 	c := &cobra.Command{
 		Use:   "relay",
 		Short: "Run a relay server that peers on different networks meet through",
@@ -25,7 +26,9 @@ different networks pair and connect. It only ever sees ciphertext. Peers use
 it with --relay URL (or CAIRN_RELAY). It serves /healthz and /metrics too.
 
 With --tls-cert and --tls-key it serves HTTPS (https:// URLs). It stops
-cleanly on Ctrl-C or SIGTERM.`,
+cleanly on Ctrl-C or SIGTERM. The limit flags default to the relay package's
+defaults (0 = default); raise them for a relay shared by many devices
+behind one address.`,
 		// The relay shares the global flags but none of the node's.
 		Args: argsUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -33,7 +36,8 @@ cleanly on Ctrl-C or SIGTERM.`,
 			if (certFile == "") != (keyFile == "") {
 				return usageErrorf("--tls-cert and --tls-key go together")
 			}
-			srv, err := relay.NewServer(relay.Config{Logger: a.log})
+			limits.Logger = a.log
+			srv, err := relay.NewServer(limits)
 			if err != nil {
 				return err
 			}
@@ -63,6 +67,11 @@ cleanly on Ctrl-C or SIGTERM.`,
 	c.Flags().StringVar(&addr, "listen", defaultRelayAddr, "TCP address to serve on")
 	c.Flags().StringVar(&certFile, "tls-cert", "", "TLS certificate (PEM) for HTTPS")
 	c.Flags().StringVar(&keyFile, "tls-key", "", "TLS private key (PEM) for HTTPS")
+	c.Flags().IntVar(&limits.MaxWaitingSlots, "max-slots", 0, fmt.Sprintf("hosts waiting at once (default %d)", relay.DefaultMaxWaitingSlots))
+	c.Flags().IntVar(&limits.MaxConnsPerIP, "max-conns-per-ip", 0, fmt.Sprintf("concurrent connections per source address (default %d)", relay.DefaultMaxConnsPerIP))
+	c.Flags().Float64Var(&limits.LookupRate, "lookup-rate", 0, fmt.Sprintf("slot requests per second per source address (default %g)", relay.DefaultLookupRate))
+	c.Flags().IntVar(&limits.LookupBurst, "lookup-burst", 0, fmt.Sprintf("burst of slot requests per source address (default %d)", relay.DefaultLookupBurst))
+	c.Flags().DurationVar(&limits.IdleTimeout, "idle-timeout", 0, fmt.Sprintf("close a relayed pair idle this long (default %v)", relay.DefaultIdleTimeout))
 	return c
 }
 
