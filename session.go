@@ -255,6 +255,24 @@ func (n *Node) connect(ctx context.Context, peer PeerID, addrs []string) (*Sessi
 	return s, nil
 }
 
+// handshakeFailure classifies a failed session handshake: a refusal by the
+// peer, an identity that is not the pinned one (handshake.ErrPeerMismatch,
+// kept as is), or a path that broke, which is ErrPeerNotFound like any
+// other path that did not lead to the peer.
+func handshakeFailure(err error) error {
+	var rej *wire.RejectError
+	switch {
+	case errors.As(err, &rej), errors.Is(err, handshake.ErrPeerMismatch),
+		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return mapSessionRefusal(err)
+	case errors.Is(err, handshake.ErrDecrypt), errors.Is(err, handshake.ErrBadMessage),
+		errors.Is(err, handshake.ErrBadPayload), errors.Is(err, handshake.ErrBadSignature),
+		errors.Is(err, handshake.ErrRejected):
+		return fmt.Errorf("%w: %w", ErrProtocol, err)
+	}
+	return fmt.Errorf("%w: the connection broke during the handshake: %w", ErrPeerNotFound, err)
+}
+
 // mapSessionRefusal turns the acceptor's Reject into the node's errors.
 func mapSessionRefusal(err error) error {
 	var rej *wire.RejectError
@@ -374,7 +392,7 @@ func (n *Node) secureDial(ctx context.Context, conn net.Conn, p store.Peer, purp
 	})
 	if err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("handshake with %s failed: %w", p.ID.Short(), mapSessionRefusal(err))
+		return nil, fmt.Errorf("handshake with %s failed: %w", p.ID.Short(), handshakeFailure(err))
 	}
 	defer res.Destroy()
 	link, err := securelink.New(conn, r, res, true, n.log)
