@@ -639,8 +639,8 @@ func TestFaultKillRelayDuringPairing(t *testing.T) {
 // every handshake failure to ErrProtocol; see the report in BENCHMARKS.md).
 func checkPairingCut(t *testing.T, err error) {
 	t.Helper()
-	if !errors.Is(err, ErrPeerGone) && !errors.Is(err, ErrProtocol) {
-		t.Fatalf("pairing cut mid-way: %v, want ErrPeerGone or ErrProtocol", err)
+	if !errors.Is(err, ErrPeerGone) {
+		t.Fatalf("pairing cut mid-way: %v, want ErrPeerGone", err)
 	}
 }
 
