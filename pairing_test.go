@@ -3,12 +3,16 @@ package cairn
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
+	"io"
+	"net"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/cairn-dev/cairn/internal/pairing"
 	"github.com/cairn-dev/cairn/relay"
 	"github.com/cairn-dev/cairn/relay/relaytest"
 )
@@ -372,5 +376,64 @@ func TestClosedNode(t *testing.T) {
 	}
 	if _, err := a.PairGenerateLink(ctx); !errors.Is(err, ErrClosed) {
 		t.Fatalf("PairGenerateLink after Close = %v, want ErrClosed", err)
+	}
+}
+
+// TestPINSlotCollision makes the first PIN a node would draw collide with a
+// slot someone else already hosts at the relay: the node must draw a fresh
+// PIN before showing it, and that PIN must pair.
+func TestPINSlotCollision(t *testing.T) {
+	url, _ := relaytest.Start(t, relay.Config{})
+	ctx := testCtx(t)
+	// The node's randomness: a first PIN we know in advance, then real
+	// randomness for everything after.
+	first := []byte{0x5a, 0x17, 0xc3, 0x08, 0x99}
+	taken, err := pairing.GeneratePIN(bytes.NewReader(first))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Without a collision, that randomness shows exactly that PIN.
+	c := newTestNode(t, WithRelay(url), WithRand(io.MultiReader(bytes.NewReader(first), rand.Reader)))
+	if p, err := c.PairGeneratePin(ctx); err != nil || p.Pin != taken.String() {
+		t.Fatalf("control: PIN %v, %v; want %s", p, err, taken)
+	} else {
+		p.Cancel()
+	}
+	c.Close()
+	squatter, err := hostWhenFree(ctx, url, pinSlotPrefix+taken.Slot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer squatter.Close()
+
+	a := newTestNode(t, WithRelay(url), WithRand(io.MultiReader(bytes.NewReader(first), rand.Reader)))
+	b := newTestNode(t, WithRelay(url))
+	p, err := a.PairGeneratePin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Pin == taken.String() || strings.HasPrefix(p.Pin, taken.Slot()) {
+		t.Fatalf("the node showed PIN %s, whose slot %s was taken", p.Pin, taken.Slot())
+	}
+	if _, err := b.PairEnterPin(ctx, p.Pin); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// hostWhenFree hosts slot, retrying while a host that just left still holds it.
+func hostWhenFree(ctx context.Context, url, slot string) (net.Conn, error) {
+	for {
+		conn, err := relay.Host(ctx, url, slot)
+		if !errors.Is(err, relay.ErrSlotTaken) {
+			return conn, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 }
