@@ -40,6 +40,28 @@
 // message-oriented Send and Receive besides. Sessions reconnect by themselves
 // when the network changes and resume without losing or repeating data.
 //
+// A peer is found on the LAN by mDNS and at the relay under a tag derived
+// from the pair's secret that changes every day, so neither a LAN observer
+// nor the relay learns who is who. Both paths are tried at once, the direct
+// one with a head start. Where multicast does not work and there is no relay,
+// [Node.ConnectAddr] dials known addresses. The handshake pins the peer's
+// identity key from the trust store: another key under the same PeerID is
+// refused.
+//
+// # Managing peers and events
+//
+// [Node.Peers] lists the trust store, [Node.Rename] sets a local name,
+// [Node.ResolvePeer] accepts a PeerID, a unique prefix of it or a name, and
+// [Node.Unpair] removes a peer on both sides (the peer gets [EventUnpaired]).
+// [Node.Events] reports pairings, failed attempts and session changes.
+//
+// # Errors
+//
+// Errors wrap sentinels for errors.Is: [ErrWrongSecret], [ErrExpired],
+// [ErrTooManyAttempts], [ErrNoSuchPairing], [ErrInvalidCode] for pairing;
+// [ErrUnknownPeer], [ErrPeerNotFound], [ErrSessionClosed],
+// [ErrSessionFailed] for sessions; [ErrClosed] once the node is closed.
+//
 // # Surviving a restart
 //
 // With [WithSessionPersistence], [Node.Close] saves every live session in the
