@@ -1,6 +1,7 @@
 package cairn
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cairn-dev/cairn/identity"
 	"github.com/cairn-dev/cairn/internal/session"
 	"github.com/cairn-dev/cairn/relay"
 	"github.com/cairn-dev/cairn/relay/relaytest"
@@ -235,4 +237,30 @@ func TestSessionPersistenceUnpairedDropped(t *testing.T) {
 			t.Fatalf("state %s: %v, want ErrNoState", n, err)
 		}
 	}
+}
+
+// FuzzDecodeSavedSession: a saved session is read back from disk, so its
+// decoder must refuse anything malformed with a typed error and never panic;
+// what decodes must encode back to the same bytes.
+func FuzzDecodeSavedSession(f *testing.F) {
+	id, err := identity.Generate(nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(encodeSavedSession(id.PeerID(), nil, []byte("state")))
+	f.Add(encodeSavedSession(id.PeerID(), []string{"127.0.0.1:4000", "[::1]:4000"}, nil))
+	f.Add([]byte{savedSessionVersion})
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		peer, addrs, state, err := decodeSavedSession(b)
+		if err != nil {
+			if !errors.Is(err, errBadSavedSession) {
+				t.Fatalf("untyped error: %v", err)
+			}
+			return
+		}
+		if again := encodeSavedSession(peer, addrs, state); !bytes.Equal(again, b) {
+			t.Fatalf("re-encoding differs:\n%x\n%x", again, b)
+		}
+	})
 }
