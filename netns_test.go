@@ -17,24 +17,28 @@ const (
 	envMode   = "CAIRN_NS_MODE" // "mdns" or "relay"
 	envRelay  = "CAIRN_NS_RELAY"
 	envListen = "CAIRN_NS_LISTEN"
-	envPIN    = "CAIRN_NS_PIN"
+	envPIN    = "CAIRN_NS_PIN"    // the PIN, link or QR data the initiator shows
+	envMethod = "CAIRN_NS_METHOD" // "pin", "link" or "qr"
 )
 
 // TestNetnsPairAndConnect runs two nodes on two hosts of a LAN the test
 // builds from network namespaces (the relay on a third): they pair by PIN,
-// once finding each other by mDNS alone and once through the relay alone,
-// then connect and exchange messages both ways.
+// QR code or link, finding each other by mDNS alone or through the relay
+// alone, then connect and exchange messages both ways.
 func TestNetnsPairAndConnect(t *testing.T) {
 	netnstest.Require(t)
 	if netnstest.InChild() {
 		t.Skip("parent test")
 	}
-	for _, mode := range []string{"mdns", "relay"} {
-		t.Run(mode, func(t *testing.T) {
+	for _, tc := range []struct{ mode, method string }{
+		{"mdns", "pin"}, {"mdns", "qr"}, {"relay", "pin"}, {"relay", "link"},
+	} {
+		mode := tc.mode
+		t.Run(mode+"/"+tc.method, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 			defer cancel()
 			lan := netnstest.NewLAN(t, 3)
-			env := map[string]string{envMode: mode}
+			env := map[string]string{envMode: mode, envMethod: tc.method}
 			if mode == "relay" {
 				r := netnstest.StartTestInNS(t, lan.Hosts[2].NS, "TestNetnsChildRelay",
 					map[string]string{envListen: net.JoinHostPort(lan.Hosts[2].Addr.Addr().String(), "0")})
@@ -114,11 +118,31 @@ func TestNetnsChildInitiator(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	n := nsNode(t, "initiator")
-	p, err := n.PairGeneratePin(ctx)
-	if err != nil {
-		t.Fatal(err)
+	var (
+		p    *Pairing
+		code string
+	)
+	switch os.Getenv(envMethod) {
+	case "pin":
+		pp, err := n.PairGeneratePin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, code = &pp.Pairing, pp.Pin
+	case "link":
+		lp, err := n.PairGenerateLink(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, code = &lp.Pairing, lp.URI
+	case "qr":
+		qp, err := n.PairGenerateQR(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, code = &qp.Pairing, qp.Data
 	}
-	netnstest.Signal("pin", p.Pin)
+	netnstest.Signal("pin", code)
 	peer, err := p.Wait(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -158,7 +182,10 @@ func TestNetnsChildResponder(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	n := nsNode(t, "responder")
-	peer, err := n.PairEnterPin(ctx, os.Getenv(envPIN))
+	pair := map[string]func(context.Context, string) (PeerID, error){
+		"pin": n.PairEnterPin, "link": n.PairFromLink, "qr": n.PairScanQR,
+	}[os.Getenv(envMethod)]
+	peer, err := pair(ctx, os.Getenv(envPIN))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,5 +205,5 @@ func TestNetnsChildResponder(t *testing.T) {
 	if err != nil || string(msg) != "pong from the initiator" {
 		t.Fatalf("Receive = %q, %v", msg, err)
 	}
-	t.Logf("paired with %s and exchanged messages over %s", peer.Short(), os.Getenv(envMode))
+	t.Logf("paired by %s with %s and exchanged messages over %s", os.Getenv(envMethod), peer.Short(), os.Getenv(envMode))
 }
