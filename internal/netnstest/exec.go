@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/cairn-dev/cairn/internal/testchild"
 	"os"
 	"os/exec"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -42,21 +42,8 @@ func TestCommand(ctx context.Context, ns, testName string, env map[string]string
 	if err != nil {
 		return nil, fmt.Errorf("failed to find the test binary: %w", err)
 	}
-	cmd := Command(ctx, ns, exe,
-		"-test.run=^"+testName+"$",
-		"-test.v",
-		"-test.count=1",
-		"-test.timeout="+ChildTimeout.String(),
-	)
-	cmd.Env = append(os.Environ(), EnvChild+"="+ns)
-	keys := make([]string, 0, len(env))
-	for k := range env {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		cmd.Env = append(cmd.Env, k+"="+env[k])
-	}
+	cmd := Command(ctx, ns, exe, testchild.TestArgs(testName, ChildTimeout)...)
+	cmd.Env = append(testchild.Env(env), EnvChild+"="+ns)
 	return cmd, nil
 }
 
