@@ -91,29 +91,28 @@ func (a *app) pairPinCommand(pf *pairFlags) *cobra.Command {
 		Args:  argsUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmdContext(cmd)
-			n, err := a.pairingNode(pf)
-			if err != nil {
-				return err
-			}
-			defer n.Close()
-			p, err := n.PairGeneratePin(ctx)
-			if err != nil {
-				return fmt.Errorf("failed to start pairing: %w", err)
-			}
-			if a.jsonOut {
-				if err := a.emit(map[string]any{"event": "pin", "pin": p.Pin, "expires": p.Expires().UTC().Format(time.RFC3339)}); err != nil {
-					return err
+			return a.initiate(ctx, pf, func(n *cairn.Node) (*cairn.Pairing, func() error, error) {
+				p, err := n.PairGeneratePin(ctx)
+				if err != nil {
+					return nil, nil, err
 				}
-			} else {
-				pin := p.Pin
-				if isTerminal(a.stdout) {
-					pin = "\x1b[1m" + strings.Join(strings.Split(pin, ""), " ") + "\x1b[0m"
-				}
-				a.printf("\n    PIN:  %s\n\n", pin)
-				a.printf("On the other device run:  cairn pair enter\n")
-				a.printf("The PIN expires in %s.\n", pf.ttl.Round(time.Second))
-			}
-			return a.waitInitiator(ctx, &p.Pairing, pf)
+				return &p.Pairing, func() error {
+					if a.jsonOut {
+						if err := a.emit(map[string]any{"event": "pin", "pin": p.Pin, "expires": p.Expires().UTC().Format(time.RFC3339)}); err != nil {
+							return err
+						}
+					} else {
+						pin := p.Pin
+						if isTerminal(a.stdout) {
+							pin = "\x1b[1m" + strings.Join(strings.Split(pin, ""), " ") + "\x1b[0m"
+						}
+						a.printf("\n    PIN:  %s\n\n", pin)
+						a.printf("On the other device run:  cairn pair enter\n")
+						a.printf("The PIN expires in %s.\n", pf.ttl.Round(time.Second))
+					}
+					return nil
+				}, nil
+			})
 		},
 	}
 }
@@ -127,49 +126,67 @@ func (a *app) pairQRCommand(pf *pairFlags) *cobra.Command {
 		Args:  argsUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmdContext(cmd)
-			n, err := a.pairingNode(pf)
-			if err != nil {
-				return err
-			}
-			defer n.Close()
-			p, err := n.PairGenerateQR(ctx)
-			if err != nil {
-				return fmt.Errorf("failed to start pairing: %w", err)
-			}
-			if pngFile != "" {
-				img, err := qrcode.Encode(p.Data, qrcode.Medium, 512)
-				if err == nil {
-					err = writeFileExclusive(pngFile, img)
-				}
+			return a.initiate(ctx, pf, func(n *cairn.Node) (*cairn.Pairing, func() error, error) {
+				p, err := n.PairGenerateQR(ctx)
 				if err != nil {
-					p.Cancel()
-					return fmt.Errorf("cannot write %s: %w", pngFile, err)
+					return nil, nil, err
 				}
-			}
-			if a.jsonOut {
-				if err := a.emit(map[string]any{"event": "qr", "data": p.Data, "png": pngFile, "expires": p.Expires().UTC().Format(time.RFC3339)}); err != nil {
-					return err
-				}
-			} else {
-				if !noTerm {
-					qrterminal.GenerateWithConfig(p.Data, qrterminal.Config{
-						Level: qrterminal.M, Writer: a.stdout, HalfBlocks: true, QuietZone: 2,
-						BlackChar: qrterminal.BLACK_BLACK, WhiteBlackChar: qrterminal.WHITE_BLACK,
-						WhiteChar: qrterminal.WHITE_WHITE, BlackWhiteChar: qrterminal.BLACK_WHITE,
-					})
-				}
-				if pngFile != "" {
-					a.printf("QR code written to %s\n", pngFile)
-				}
-				a.printf("On the other device scan it, or run:  cairn pair scan --image FILE\n")
-				a.printf("The code expires in %s.\n", pf.ttl.Round(time.Second))
-			}
-			return a.waitInitiator(ctx, &p.Pairing, pf)
+				return &p.Pairing, func() error {
+					if pngFile != "" {
+						img, err := qrcode.Encode(p.Data, qrcode.Medium, 512)
+						if err == nil {
+							err = writeFileExclusive(pngFile, img)
+						}
+						if err != nil {
+							p.Cancel()
+							return fmt.Errorf("cannot write %s: %w", pngFile, err)
+						}
+					}
+					if a.jsonOut {
+						if err := a.emit(map[string]any{"event": "qr", "data": p.Data, "png": pngFile, "expires": p.Expires().UTC().Format(time.RFC3339)}); err != nil {
+							return err
+						}
+					} else {
+						if !noTerm {
+							qrterminal.GenerateWithConfig(p.Data, qrterminal.Config{
+								Level: qrterminal.M, Writer: a.stdout, HalfBlocks: true, QuietZone: 2,
+								BlackChar: qrterminal.BLACK_BLACK, WhiteBlackChar: qrterminal.WHITE_BLACK,
+								WhiteChar: qrterminal.WHITE_WHITE, BlackWhiteChar: qrterminal.BLACK_WHITE,
+							})
+						}
+						if pngFile != "" {
+							a.printf("QR code written to %s\n", pngFile)
+						}
+						a.printf("On the other device scan it, or run:  cairn pair scan --image FILE\n")
+						a.printf("The code expires in %s.\n", pf.ttl.Round(time.Second))
+					}
+					return nil
+				}, nil
+			})
 		},
 	}
 	c.Flags().StringVar(&pngFile, "png", "", "also write the QR code to this PNG file (mode 0600; it must not exist)")
 	c.Flags().BoolVar(&noTerm, "no-terminal", false, "do not draw the QR code in the terminal")
 	return c
+}
+
+// initiate starts a pairing with start, shows its material with the
+// function start returns and waits for the responder.
+func (a *app) initiate(ctx context.Context, pf *pairFlags, start func(*cairn.Node) (*cairn.Pairing, func() error, error)) error {
+	n, err := a.pairingNode(pf)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	p, show, err := start(n)
+	if err != nil {
+		return fmt.Errorf("failed to start pairing: %w", err)
+	}
+	if err := show(); err != nil {
+		p.Cancel()
+		return err
+	}
+	return a.waitInitiator(ctx, p, pf)
 }
 
 // writeFileExclusive writes a new file readable only by its owner.
@@ -193,25 +210,24 @@ func (a *app) pairLinkCommand(pf *pairFlags) *cobra.Command {
 		Args:  argsUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmdContext(cmd)
-			n, err := a.pairingNode(pf)
-			if err != nil {
-				return err
-			}
-			defer n.Close()
-			p, err := n.PairGenerateLink(ctx)
-			if err != nil {
-				return fmt.Errorf("failed to start pairing: %w", err)
-			}
-			if a.jsonOut {
-				if err := a.emit(map[string]any{"event": "link", "uri": p.URI, "expires": p.Expires().UTC().Format(time.RFC3339)}); err != nil {
-					return err
+			return a.initiate(ctx, pf, func(n *cairn.Node) (*cairn.Pairing, func() error, error) {
+				p, err := n.PairGenerateLink(ctx)
+				if err != nil {
+					return nil, nil, err
 				}
-			} else {
-				a.printf("%s\n", p.URI)
-				a.printf("On the other device run:  cairn pair accept   (and paste the link)\n")
-				a.printf("The link expires in %s.\n", pf.ttl.Round(time.Second))
-			}
-			return a.waitInitiator(ctx, &p.Pairing, pf)
+				return &p.Pairing, func() error {
+					if a.jsonOut {
+						if err := a.emit(map[string]any{"event": "link", "uri": p.URI, "expires": p.Expires().UTC().Format(time.RFC3339)}); err != nil {
+							return err
+						}
+					} else {
+						a.printf("%s\n", p.URI)
+						a.printf("On the other device run:  cairn pair accept   (and paste the link)\n")
+						a.printf("The link expires in %s.\n", pf.ttl.Round(time.Second))
+					}
+					return nil
+				}, nil
+			})
 		},
 	}
 }
