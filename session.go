@@ -187,6 +187,16 @@ func (t *sessionTable) closeAll() {
 	}
 }
 
+// Per-session limits. 4 MiB of flow-control credit per channel keeps a bulk
+// stream from stalling on credit (1.6x the throughput of 1 MiB on loopback,
+// docs/BENCHMARKS.md), and at most 64 channels keep the unread data a peer
+// can make this node hold at 256 MiB per session.
+const (
+	channelRecvBuffer = 4 << 20
+	// MaxChannels is how many channels a session may have open at once.
+	MaxChannels = 64
+)
+
 func (n *Node) sessionConfig(role session.Role, redial func(context.Context) (session.Transport, error)) session.Config {
 	return session.Config{
 		Role:              role,
@@ -194,6 +204,8 @@ func (n *Node) sessionConfig(role session.Role, redial func(context.Context) (se
 		HeartbeatInterval: n.cfg.heartbeat,
 		DeadAfter:         n.cfg.deadAfter,
 		ResumeTimeout:     n.cfg.resumeAfter,
+		RecvBuffer:        channelRecvBuffer,
+		MaxChannels:       MaxChannels,
 		Logger:            n.log,
 	}
 }
