@@ -369,7 +369,8 @@ func (c *spentCounter) Handle(_ context.Context, r slog.Record) error {
 // busy, which costs no guess) and invalidates the PIN after 5 wrong
 // guesses: the attackers get exactly 5 guesses at 2^-25 each, and the
 // initiator's Wait returns ErrTooManyAttempts. The user who then types the
-// right PIN gets ErrNoSuchPairing: the slot is gone.
+// right PIN is told so too (ErrTooManyAttempts): the initiator keeps
+// answering the used-up PIN's slot with Reject 4 until it would expire.
 func TestHostilePINBruteForce(t *testing.T) {
 	url, _ := relaytest.Start(t, relay.Config{})
 	sc := &spentCounter{}
@@ -426,7 +427,7 @@ func TestHostilePINBruteForce(t *testing.T) {
 		_, err := pairproto.Respond(attackCtx, conn, slot, pairproto.Config{Password: []byte(pw), Identity: attackerID(t)})
 		conn.Close()
 		var rej *wire.RejectError
-		if errors.As(err, &rej) && (rej.Code == wire.CodeUnknownSlot || rej.Code == wire.CodeExpired) {
+		if errors.As(err, &rej) && (rej.Code == wire.CodeUnknownSlot || rej.Code == wire.CodeExpired || rej.Code == wire.CodeTooManyAttempts) {
 			record(ErrNoSuchPairing)
 			return true
 		}
@@ -484,8 +485,8 @@ func TestHostilePINBruteForce(t *testing.T) {
 	b := newTestNode(t, WithRelay(url))
 	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if _, err := b.PairEnterPin(sctx, p.Pin); !errors.Is(err, ErrNoSuchPairing) {
-		t.Fatalf("the right PIN after invalidation: %v, want ErrNoSuchPairing", err)
+	if _, err := b.PairEnterPin(sctx, p.Pin); !errors.Is(err, ErrTooManyAttempts) {
+		t.Fatalf("the right PIN after invalidation: %v, want ErrTooManyAttempts", err)
 	}
 	if peers, _ := a.Peers(); len(peers) != 0 {
 		t.Fatalf("the initiator paired with %v", peers)

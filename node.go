@@ -45,6 +45,7 @@ type Node struct {
 	pairings struct {
 		sync.Mutex
 		bySlot map[string]*initiator
+		spent  map[string]time.Time // used-up PIN slots, until they expire
 	}
 	sessions  sessionTable
 	acceptors acceptorSet
@@ -88,6 +89,7 @@ func New(opts ...Option) (*Node, error) {
 		events: newEventQueue(),
 	}
 	n.pairings.bySlot = make(map[string]*initiator)
+	n.pairings.spent = make(map[string]time.Time)
 	n.sessions.init()
 	n.acceptors.hosted = make(map[string]context.CancelFunc)
 	if cfg.persistSessions {
@@ -179,6 +181,11 @@ func (n *Node) route(conn net.Conn, r *frame.Reader, typ frame.Type, body []byte
 		n.pairings.Lock()
 		in := n.pairings.bySlot[hello.Slot]
 		n.pairings.Unlock()
+		if in == nil && n.spentSlot(hello.Slot) {
+			pairproto.SendReject(conn, wire.CodeTooManyAttempts)
+			conn.Close()
+			return
+		}
 		if in == nil {
 			pairproto.SendReject(conn, wire.CodeUnknownSlot)
 			conn.Close()

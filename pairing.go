@@ -333,7 +333,11 @@ func (n *Node) checkReachable() error {
 // any), in mDNS (if enabled), and for direct connections.
 func (n *Node) startInitiator(ctx context.Context, password []byte, slot string) (*initiator, error) {
 	n.pairings.Lock()
-	if _, taken := n.pairings.bySlot[slot]; taken {
+	_, taken := n.pairings.bySlot[slot]
+	if until, ok := n.pairings.spent[slot]; ok && time.Now().Before(until) {
+		taken = true
+	}
+	if taken {
 		n.pairings.Unlock()
 		return nil, errSlotTaken
 	}
@@ -431,6 +435,7 @@ func (in *initiator) attempt(conn net.Conn, r *frame.Reader, path string) {
 			in.mu.Unlock()
 			if tooMany {
 				in.finish(nil, ErrTooManyAttempts)
+				n.startTombstone(in.slot, in.expires)
 			}
 		}
 		return
@@ -445,4 +450,61 @@ func (c *config) randOr() io.Reader {
 		return rand.Reader
 	}
 	return c.rand
+}
+
+// startTombstone keeps answering a PIN that was used up by too many wrong
+// guesses, until it would have expired: later attempts get a Reject saying
+// so (ErrTooManyAttempts) instead of finding nothing, and the slot is not
+// reused for a new PIN meanwhile.
+func (n *Node) startTombstone(slot string, until time.Time) {
+	n.pairings.Lock()
+	now := time.Now()
+	for s, t := range n.pairings.spent { // forget the ones past their time
+		if now.After(t) {
+			delete(n.pairings.spent, s)
+		}
+	}
+	n.pairings.spent[slot] = until
+	n.pairings.Unlock()
+	if n.cfg.relayURL == "" {
+		return
+	}
+	ctx, cancel := context.WithDeadline(n.ctx, until)
+	n.goRun(func() {
+		defer cancel()
+		n.hostTombstone(ctx, slot)
+	})
+}
+
+// spentSlot reports whether slot names a used-up PIN.
+func (n *Node) spentSlot(slot string) bool {
+	n.pairings.Lock()
+	defer n.pairings.Unlock()
+	until, ok := n.pairings.spent[slot]
+	return ok && time.Now().Before(until)
+}
+
+// hostTombstone hosts slot at the relay and turns every responder away with
+// CodeTooManyAttempts until ctx ends.
+func (n *Node) hostTombstone(ctx context.Context, slot string) {
+	backoff := joinRetry
+	for ctx.Err() == nil {
+		conn, err := relay.Host(ctx, n.cfg.relayURL, slot)
+		if err != nil {
+			// The slot may still be held by the pairing that just ended.
+			if !sleepCtx(ctx, backoff) {
+				return
+			}
+			backoff = min(backoff*2, rehostBackoffMax)
+			continue
+		}
+		backoff = joinRetry
+		stop := context.AfterFunc(ctx, func() { conn.Close() })
+		typ, _, err := frame.NewReader(conn, frame.MaxFrameSize).ReadFrame()
+		if err == nil && typ == frame.TypeHello {
+			pairproto.SendReject(conn, wire.CodeTooManyAttempts)
+		}
+		stop()
+		conn.Close()
+	}
 }
