@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -658,4 +659,60 @@ func TestHostileRelayFloodManyAddresses(t *testing.T) {
 	}
 	pairByPIN(t, a, b)
 	t.Log("the honest user paired once the flood ended")
+}
+
+// TestListenerFlood opens more idle connections to a node than it keeps
+// pending: the extra ones are closed at once (the node does not run out of
+// descriptors), and once the flood ends the node pairs as usual.
+func TestListenerFlood(t *testing.T) {
+	a := newTestNode(t)
+	b := newTestNode(t)
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for range maxPendingConns {
+		c, err := net.Dial("tcp", a.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	dropped := 0
+	for range 20 {
+		c, err := net.Dial("tcp", a.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := c.Read(make([]byte, 1)); errors.Is(err, io.EOF) {
+			dropped++
+		}
+		c.Close()
+	}
+	if dropped != 20 {
+		t.Fatalf("%d of 20 connections over the limit were closed at once, want 20", dropped)
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+	conns = nil
+	ctx := testCtx(t)
+	l, err := a.PairGenerateLink(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The pending slots free up as the node sees the closed sockets.
+	var got PeerID
+	for range 50 {
+		if got, err = b.PairFromLink(ctx, l.URI); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil || got != a.PeerID() {
+		t.Fatalf("pairing after the flood: %v, %v", got, err)
+	}
 }

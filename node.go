@@ -26,6 +26,18 @@ func ParsePeerID(s string) (PeerID, error) { return identity.ParsePeerID(s) }
 // is for, so idle sockets cannot pile up.
 const helloTimeout = 10 * time.Second
 
+// maxPendingConns bounds the direct connections between accept and the end
+// of their Hello, pairing attempt or session handshake, so that a flood of
+// idle sockets cannot exhaust the node. Established sessions do not count.
+const maxPendingConns = 256
+
+// acceptBackoffMin and acceptBackoffMax bound the pause after a failed
+// accept (e.g. out of file descriptors).
+const (
+	acceptBackoffMin = 5 * time.Millisecond
+	acceptBackoffMax = time.Second
+)
+
 // Node is one cairn device: an identity, a trust store of paired peers, a
 // listener for direct connections, and optionally a relay and LAN discovery.
 // Its methods are safe for concurrent use. Close it to stop every goroutine
@@ -135,15 +147,36 @@ func (n *Node) goRun(f func()) {
 }
 
 func (n *Node) runAcceptLoop() {
+	pending := make(chan struct{}, maxPendingConns)
+	backoff := acceptBackoffMin
 	for {
 		conn, err := n.ln.Accept()
 		if err != nil {
-			if n.ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
-				n.log.Warn("accept failed", "err", err)
+			if n.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
 			}
-			return
+			// Out of file descriptors or similar: wait and go on, as
+			// net/http does, rather than stop accepting for good.
+			n.log.Warn("accept failed", "err", err, "retry_in", backoff)
+			if !sleepCtx(n.ctx, backoff) {
+				return
+			}
+			backoff = min(backoff*2, acceptBackoffMax)
+			continue
 		}
-		n.goRun(func() { n.handleConn(conn, "tcp") })
+		backoff = acceptBackoffMin
+		select {
+		case pending <- struct{}{}:
+		default:
+			// Too many connections still saying or proving who they are.
+			n.log.Debug("too many pending connections; dropping one", "max", maxPendingConns)
+			conn.Close()
+			continue
+		}
+		n.goRun(func() {
+			defer func() { <-pending }()
+			n.handleConn(conn, "tcp")
+		})
 	}
 }
 

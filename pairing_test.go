@@ -274,8 +274,10 @@ func TestPairingCancel(t *testing.T) {
 	if _, err := p.Wait(ctx); !errors.Is(err, ErrExpired) {
 		t.Fatalf("Wait after Cancel = %v, want ErrExpired", err)
 	}
-	if _, err := b.PairEnterPin(ctx, p.Pin); !errors.Is(err, ErrNoSuchPairing) {
-		t.Fatalf("PairEnterPin of a cancelled PIN = %v, want ErrNoSuchPairing", err)
+	// Usually the slot is gone (ErrNoSuchPairing); a join that reaches the
+	// relay while it is still closing the initiator's side gets ErrPeerGone.
+	if _, err := b.PairEnterPin(ctx, p.Pin); !errors.Is(err, ErrNoSuchPairing) && !errors.Is(err, ErrPeerGone) {
+		t.Fatalf("PairEnterPin of a cancelled PIN = %v, want ErrNoSuchPairing or ErrPeerGone", err)
 	}
 	// The responder's own context ends its search for a PIN nobody shows.
 	cctx, cancel := context.WithCancel(ctx)
