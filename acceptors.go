@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net"
 	"sort"
@@ -15,7 +14,6 @@ import (
 	"github.com/cairn-dev/cairn/discovery"
 	"github.com/cairn-dev/cairn/internal/frame"
 	"github.com/cairn-dev/cairn/internal/pairing"
-	"github.com/cairn-dev/cairn/relay"
 )
 
 const (
@@ -76,26 +74,15 @@ const sessionJoinWindow = 1500 * time.Millisecond
 
 // joinTags joins the first of the peer's relay slots that is hosted.
 func joinTags(ctx context.Context, relayURL string, tags []string) (net.Conn, error) {
-	deadline := time.Now().Add(sessionJoinWindow)
-	for {
-		var errs []error
-		for _, t := range tags {
-			conn, err := relay.Join(ctx, relayURL, sessionSlotPrefix+t)
-			if err == nil {
-				return &taggedConn{Conn: conn, tag: t}, nil
-			}
-			if !errors.Is(err, relay.ErrNoSuchSlot) {
-				return nil, err
-			}
-			errs = append(errs, err)
-		}
-		if time.Now().After(deadline) {
-			return nil, errors.Join(errs...)
-		}
-		if !sleepCtx(ctx, joinRetry) {
-			return nil, ctx.Err()
-		}
+	slots := make([]string, len(tags))
+	for i, t := range tags {
+		slots[i] = sessionSlotPrefix + t
 	}
+	conn, i, err := joinFirst(ctx, relayURL, slots, sessionJoinWindow)
+	if err != nil {
+		return nil, err
+	}
+	return &taggedConn{Conn: conn, tag: tags[i]}, nil
 }
 
 // acceptorSet is how paired peers reach this node: the tags it answers to,
@@ -186,7 +173,11 @@ func (n *Node) refreshAcceptors() {
 			}
 			ctx, stop := context.WithCancel(n.ctx)
 			a.hosted[tag] = stop
-			n.goRun(func() { n.hostSessionSlot(ctx, tag) })
+			n.goRun(func() {
+				n.hostLoop(ctx, sessionSlotPrefix+tag, nil, func(conn net.Conn, r *frame.Reader, typ frame.Type, body []byte) {
+					n.goRun(func() { n.route(conn, r, typ, body, "relay") })
+				})
+			})
 		}
 	}
 	if n.cfg.mdns {
@@ -219,40 +210,5 @@ func (n *Node) refreshAcceptors() {
 			a.lanKey = ""
 			n.log.Warn("LAN advertising failed; peers can reach this node by relay only", "err", err)
 		}
-	}
-}
-
-// hostSessionSlot keeps a session slot hosted at the relay: it waits for a
-// peer to join, hands the connection on, and hosts again, until ctx ends.
-func (n *Node) hostSessionSlot(ctx context.Context, tag string) {
-	backoff := joinRetry
-	for ctx.Err() == nil {
-		conn, err := relay.Host(ctx, n.cfg.relayURL, sessionSlotPrefix+tag)
-		if err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			n.log.Debug("failed to host session slot at the relay", "err", err)
-			if !sleepCtx(ctx, backoff) {
-				return
-			}
-			backoff = min(backoff*2, rehostBackoffMax)
-			continue
-		}
-		// The relay keeps the hosted connection alive; wait as long as it takes.
-		stop := context.AfterFunc(ctx, func() { conn.Close() })
-		r := frame.NewReader(conn, frame.MaxFrameSize)
-		typ, body, err := r.ReadFrame()
-		stop()
-		if err != nil {
-			conn.Close()
-			if !sleepCtx(ctx, backoff) { // the relay may be restarting
-				return
-			}
-			backoff = min(backoff*2, rehostBackoffMax)
-			continue
-		}
-		backoff = joinRetry
-		n.goRun(func() { n.route(conn, r, typ, body, "relay") })
 	}
 }

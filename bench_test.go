@@ -36,6 +36,24 @@ func unpairQuietly(b *testing.B, x, y *Node) {
 	b.StartTimer()
 }
 
+// loopPairings pairs y with x b.N times: x shows a code, y enters it.
+func loopPairings(b *testing.B, x, y *Node, show func(context.Context) (*Pairing, string, error), enter func(context.Context, string) (PeerID, error)) {
+	ctx := context.Background()
+	for b.Loop() {
+		p, code, err := show(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := enter(ctx, code); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := p.Wait(ctx); err != nil {
+			b.Fatal(err)
+		}
+		unpairQuietly(b, x, y)
+	}
+}
+
 // BenchmarkPairing is one complete pairing between two nodes on loopback,
 // from generating the code to both trust stores written (no human).
 func BenchmarkPairing(b *testing.B) {
@@ -43,38 +61,24 @@ func BenchmarkPairing(b *testing.B) {
 		url, _ := relaytest.Start(b, relay.Config{LookupRate: 1e6, LookupBurst: 1e6})
 		x := newTestNode(b, WithRelay(url))
 		y := newTestNode(b, WithRelay(url))
-		ctx := context.Background()
-		for b.Loop() {
+		loopPairings(b, x, y, func(ctx context.Context) (*Pairing, string, error) {
 			p, err := x.PairGeneratePin(ctx)
 			if err != nil {
-				b.Fatal(err)
+				return nil, "", err
 			}
-			if _, err := y.PairEnterPin(ctx, p.Pin); err != nil {
-				b.Fatal(err)
-			}
-			if _, err := p.Wait(ctx); err != nil {
-				b.Fatal(err)
-			}
-			unpairQuietly(b, x, y)
-		}
+			return &p.Pairing, p.Pin, nil
+		}, y.PairEnterPin)
 	})
 	b.Run("link-direct", func(b *testing.B) {
 		x := newTestNode(b)
 		y := newTestNode(b)
-		ctx := context.Background()
-		for b.Loop() {
+		loopPairings(b, x, y, func(ctx context.Context) (*Pairing, string, error) {
 			l, err := x.PairGenerateLink(ctx)
 			if err != nil {
-				b.Fatal(err)
+				return nil, "", err
 			}
-			if _, err := y.PairFromLink(ctx, l.URI); err != nil {
-				b.Fatal(err)
-			}
-			if _, err := l.Wait(ctx); err != nil {
-				b.Fatal(err)
-			}
-			unpairQuietly(b, x, y)
-		}
+			return &l.Pairing, l.URI, nil
+		}, y.PairFromLink)
 	})
 	// Baseline: the pairing protocol alone (SPAKE2, key confirmation, Noise
 	// XXpsk3, commit) between two goroutines over an in-memory pipe: its

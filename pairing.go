@@ -231,7 +231,7 @@ func payloadError(err error) error {
 }
 
 func (n *Node) respondPayload(ctx context.Context, p *pairing.Payload) (PeerID, error) {
-	peer, err := PeerIDFromArray(p.PeerID)
+	peer, err := identity.PeerIDFromBytes(p.PeerID[:])
 	if err != nil {
 		return PeerID{}, err
 	}
@@ -244,11 +244,6 @@ func (n *Node) respondPayload(ctx context.Context, p *pairing.Payload) (PeerID, 
 		return PeerID{}, err
 	}
 	return res.Peer, nil
-}
-
-// PeerIDFromArray converts the byte form carried in payloads.
-func PeerIDFromArray(b [34]byte) (PeerID, error) {
-	return identity.PeerIDFromBytes(b[:])
 }
 
 // SAS returns the verification codes of a paired peer; both devices show
@@ -333,11 +328,7 @@ func (n *Node) checkReachable() error {
 // any), in mDNS (if enabled), and for direct connections.
 func (n *Node) startInitiator(ctx context.Context, password []byte, slot string) (*initiator, error) {
 	n.pairings.Lock()
-	_, taken := n.pairings.bySlot[slot]
-	if until, ok := n.pairings.spent[slot]; ok && time.Now().Before(until) {
-		taken = true
-	}
-	if taken {
+	if _, taken := n.pairings.bySlot[slot]; taken || n.spentLocked(slot) {
 		n.pairings.Unlock()
 		return nil, errSlotTaken
 	}
@@ -472,7 +463,12 @@ func (n *Node) startTombstone(slot string, until time.Time) {
 	ctx, cancel := context.WithDeadline(n.ctx, until)
 	n.goRun(func() {
 		defer cancel()
-		n.hostTombstone(ctx, slot)
+		n.hostLoop(ctx, slot, nil, func(conn net.Conn, _ *frame.Reader, typ frame.Type, _ []byte) {
+			if typ == frame.TypeHello {
+				pairproto.SendReject(conn, wire.CodeTooManyAttempts)
+			}
+			conn.Close()
+		})
 	})
 }
 
@@ -480,31 +476,11 @@ func (n *Node) startTombstone(slot string, until time.Time) {
 func (n *Node) spentSlot(slot string) bool {
 	n.pairings.Lock()
 	defer n.pairings.Unlock()
-	until, ok := n.pairings.spent[slot]
-	return ok && time.Now().Before(until)
+	return n.spentLocked(slot)
 }
 
-// hostTombstone hosts slot at the relay and turns every responder away with
-// CodeTooManyAttempts until ctx ends.
-func (n *Node) hostTombstone(ctx context.Context, slot string) {
-	backoff := joinRetry
-	for ctx.Err() == nil {
-		conn, err := relay.Host(ctx, n.cfg.relayURL, slot)
-		if err != nil {
-			// The slot may still be held by the pairing that just ended.
-			if !sleepCtx(ctx, backoff) {
-				return
-			}
-			backoff = min(backoff*2, rehostBackoffMax)
-			continue
-		}
-		backoff = joinRetry
-		stop := context.AfterFunc(ctx, func() { conn.Close() })
-		typ, _, err := frame.NewReader(conn, frame.MaxFrameSize).ReadFrame()
-		if err == nil && typ == frame.TypeHello {
-			pairproto.SendReject(conn, wire.CodeTooManyAttempts)
-		}
-		stop()
-		conn.Close()
-	}
+// spentLocked is spentSlot for a caller holding n.pairings.
+func (n *Node) spentLocked(slot string) bool {
+	until, ok := n.pairings.spent[slot]
+	return ok && time.Now().Before(until)
 }

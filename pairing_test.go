@@ -433,7 +433,7 @@ func hostWhenFree(ctx context.Context, url, slot string) (net.Conn, error) {
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
-		case <-time.After(20 * time.Millisecond):
+		case <-time.After(100 * time.Millisecond): // under the relay's lookup rate
 		}
 	}
 }

@@ -93,7 +93,7 @@ func (in *initiator) startReachability(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("failed to register the pairing at the relay: %w", err)
 		}
-		n.goRun(func() { in.runRelayHost(conn) })
+		n.goRun(func() { n.hostLoop(in.ctx, in.slot, conn, in.serveRelay) })
 	}
 	if n.cfg.mdns {
 		instance, err := discovery.NewInstanceName(n.cfg.rand)
@@ -121,43 +121,57 @@ func (in *initiator) startReachability(ctx context.Context) error {
 	return nil
 }
 
-// runRelayHost serves attempts that arrive through the relay, re-hosting the
-// slot after each one until the pairing ends.
-func (in *initiator) runRelayHost(conn net.Conn) {
-	n := in.n
+// hostLoop keeps slot hosted at the relay until ctx ends: it waits, as long
+// as it takes, for a joiner's first frame, hands the connection to serve
+// and hosts again. first, if not nil, is a connection already hosted. When
+// hosting fails (the relay is down or restarting) it backs off from
+// joinRetry to rehostBackoffMax.
+func (n *Node) hostLoop(ctx context.Context, slot string, first net.Conn, serve func(conn net.Conn, r *frame.Reader, typ frame.Type, body []byte)) {
 	backoff := joinRetry
-	for {
-		if conn != nil {
-			in.serveRelayConn(conn)
-			backoff = joinRetry
+	conn := first
+	defer func() {
+		if conn != nil { // first, when ctx ended before it was served
+			conn.Close()
 		}
-		if in.ctx.Err() != nil {
+	}()
+	for ctx.Err() == nil {
+		var err error
+		if conn == nil {
+			conn, err = relay.Host(ctx, n.cfg.relayURL, slot)
+		}
+		if err == nil {
+			stop := context.AfterFunc(ctx, func() { conn.Close() })
+			r := frame.NewReader(conn, frame.MaxFrameSize)
+			var (
+				typ  frame.Type
+				body []byte
+			)
+			typ, body, err = r.ReadFrame()
+			stop()
+			if err == nil {
+				backoff = joinRetry
+				serve(conn, r, typ, body)
+				conn = nil
+				continue
+			}
+			conn.Close()
+			conn = nil
+		}
+		if ctx.Err() != nil {
 			return
 		}
-		var err error
-		conn, err = relay.Host(in.ctx, n.cfg.relayURL, in.slot)
-		if err != nil {
-			conn = nil
-			n.log.Warn("failed to re-host pairing slot at the relay", "err", err)
-			if !sleepCtx(in.ctx, backoff) {
-				return
-			}
-			backoff = min(backoff*2, rehostBackoffMax)
+		n.log.Debug("hosting a slot at the relay failed; retrying", "err", err, "retry_in", backoff)
+		if !sleepCtx(ctx, backoff) {
+			return
 		}
+		backoff = min(backoff*2, rehostBackoffMax)
 	}
 }
 
-func (in *initiator) serveRelayConn(conn net.Conn) {
-	stop := context.AfterFunc(in.ctx, func() { conn.Close() })
-	defer stop()
-	r := frame.NewReader(conn, frame.MaxFrameSize)
-	typ, body, err := r.ReadFrame() // blocks until a responder joins
-	if err != nil || typ != frame.TypeHello {
-		conn.Close()
-		return
-	}
+// serveRelay runs an attempt that arrived through the relay.
+func (in *initiator) serveRelay(conn net.Conn, r *frame.Reader, typ frame.Type, body []byte) {
 	hello, err := wire.ParseHello(body)
-	if err != nil || hello.Purpose != wire.PurposePair || hello.Slot != in.slot {
+	if typ != frame.TypeHello || err != nil || hello.Purpose != wire.PurposePair || hello.Slot != in.slot {
 		conn.Close()
 		return
 	}
@@ -258,25 +272,35 @@ func (n *Node) dialPairing(ctx context.Context, slot string, hints *dialHints) (
 			if direct && !sleepCtx(ctx, relayHeadStart) {
 				return nil, ctx.Err()
 			}
-			return joinWithRetry(ctx, relayURL, slot)
+			conn, _, err := joinFirst(ctx, relayURL, []string{slot}, joinWindow)
+			return conn, err
 		}
 	}
 	return n.race(ctx, dialers)
 }
 
-// joinWithRetry joins a relay slot, retrying briefly while nobody hosts it.
-func joinWithRetry(ctx context.Context, relayURL, slot string) (net.Conn, error) {
-	deadline := time.Now().Add(joinWindow)
+// joinFirst joins the first of slots that someone hosts at the relay and
+// returns its index. While none is hosted it retries for up to window: a
+// host re-hosts its slot right after each connection it got.
+func joinFirst(ctx context.Context, relayURL string, slots []string, window time.Duration) (net.Conn, int, error) {
+	deadline := time.Now().Add(window)
 	for {
-		conn, err := relay.Join(ctx, relayURL, slot)
-		if err == nil {
-			return conn, nil
+		var errs []error
+		for i, slot := range slots {
+			conn, err := relay.Join(ctx, relayURL, slot)
+			if err == nil {
+				return conn, i, nil
+			}
+			if !errors.Is(err, relay.ErrNoSuchSlot) {
+				return nil, 0, err
+			}
+			errs = append(errs, err)
 		}
-		if !errors.Is(err, relay.ErrNoSuchSlot) || time.Now().After(deadline) {
-			return nil, err
+		if time.Now().After(deadline) {
+			return nil, 0, errors.Join(errs...)
 		}
 		if !sleepCtx(ctx, joinRetry) {
-			return nil, ctx.Err()
+			return nil, 0, ctx.Err()
 		}
 	}
 }

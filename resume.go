@@ -108,13 +108,7 @@ func (n *Node) closeSessions() {
 		n.sessions.closeAll()
 		return
 	}
-	n.sessions.mu.Lock()
-	n.sessions.closed = true
-	all := make([]*Session, 0, len(n.sessions.all))
-	for s := range n.sessions.all {
-		all = append(all, s)
-	}
-	n.sessions.mu.Unlock()
+	all := n.sessions.refuseNew()
 	var (
 		wg    sync.WaitGroup
 		mu    sync.Mutex

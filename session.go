@@ -165,16 +165,21 @@ func (t *sessionTable) ofPeer(peer PeerID) []*Session {
 	return out
 }
 
-// closeAll closes every session and refuses new ones.
-func (t *sessionTable) closeAll() {
+// refuseNew makes add fail from now on and returns the live sessions.
+func (t *sessionTable) refuseNew() []*Session {
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	t.closed = true
 	all := make([]*Session, 0, len(t.all))
 	for s := range t.all {
 		all = append(all, s)
 	}
-	t.mu.Unlock()
-	for _, s := range all {
+	return all
+}
+
+// closeAll closes every session and refuses new ones.
+func (t *sessionTable) closeAll() {
+	for _, s := range t.refuseNew() {
 		s.s.Close()
 	}
 	for {
@@ -277,9 +282,7 @@ func handshakeFailure(err error) error {
 	case errors.As(err, &rej), errors.Is(err, handshake.ErrPeerMismatch),
 		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return mapSessionRefusal(err)
-	case errors.Is(err, handshake.ErrDecrypt), errors.Is(err, handshake.ErrBadMessage),
-		errors.Is(err, handshake.ErrBadPayload), errors.Is(err, handshake.ErrBadSignature),
-		errors.Is(err, handshake.ErrRejected):
+	case handshake.IsPeerFault(err):
 		return fmt.Errorf("%w: %w", ErrProtocol, err)
 	}
 	return fmt.Errorf("%w: the connection broke during the handshake: %w", ErrPeerNotFound, err)

@@ -33,6 +33,20 @@ var (
 	ErrConfig = errors.New("invalid handshake config")
 )
 
+// IsPeerFault reports whether err is the peer's doing: a handshake message
+// that was malformed, forged or did not authenticate, a bad identity proof,
+// or a Reject. It is false for a connection that failed, a context that
+// ended, and an unexpected identity (ErrPeerMismatch, which callers report
+// on its own).
+func IsPeerFault(err error) bool {
+	for _, e := range []error{ErrDecrypt, ErrBadMessage, ErrBadPayload, ErrBadSignature, ErrRejected} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
 // PeerIDMismatchError reports that the peer authenticated as Actual where
 // Expected was required (Config.ExpectedPeer or Config.ExpectedKey).
 type PeerIDMismatchError struct {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"testing"
 	"time"
@@ -373,3 +375,16 @@ type fakeConn struct {
 
 func (c *fakeConn) Read(p []byte) (int, error)  { return c.in.Read(p) }
 func (c *fakeConn) Write(p []byte) (int, error) { return c.out.Write(p) }
+
+func TestIsPeerFault(t *testing.T) {
+	for _, err := range []error{ErrDecrypt, ErrBadMessage, ErrBadPayload, ErrBadSignature, ErrRejected} {
+		if !IsPeerFault(fmt.Errorf("%w: step: %w", ErrHandshakeFailed, err)) {
+			t.Errorf("IsPeerFault(%v) = false", err)
+		}
+	}
+	for _, err := range []error{io.EOF, context.Canceled, &PeerIDMismatchError{}, ErrConfig} {
+		if IsPeerFault(fmt.Errorf("%w: %w", ErrHandshakeFailed, err)) {
+			t.Errorf("IsPeerFault(%v) = true", err)
+		}
+	}
+}

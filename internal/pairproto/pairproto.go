@@ -274,9 +274,7 @@ func handshakeError(err error) error {
 	switch {
 	case errors.Is(err, handshake.ErrPeerMismatch):
 		return err
-	case errors.Is(err, handshake.ErrDecrypt), errors.Is(err, handshake.ErrBadMessage),
-		errors.Is(err, handshake.ErrBadPayload), errors.Is(err, handshake.ErrBadSignature),
-		errors.Is(err, handshake.ErrRejected), errors.Is(err, handshake.ErrConfig):
+	case handshake.IsPeerFault(err), errors.Is(err, handshake.ErrConfig):
 		return fmt.Errorf("%w: %w", ErrProtocol, err)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return err
