@@ -1,7 +1,6 @@
 package cairn
 
 import (
-	"sync"
 	"time"
 
 	"github.com/cairn-dev/cairn/identity"
@@ -59,35 +58,14 @@ type Event struct {
 }
 
 // eventQueueSize bounds the events a slow reader can fall behind by; past it
-// the oldest event is dropped (and counted), so the node never blocks on an
-// application that does not read its events.
+// the oldest event is dropped, so the node never blocks on an application
+// that does not read its events.
 const eventQueueSize = 128
 
-type eventQueue struct {
-	ch chan Event
-	mu sync.Mutex
-	// dropped counts events lost to a slow reader.
-	dropped uint64
-}
-
-func newEventQueue() *eventQueue { return &eventQueue{ch: make(chan Event, eventQueueSize)} }
-
-func (q *eventQueue) emit(e Event) {
+// emit reports e on the node's event stream.
+func (n *Node) emit(e Event) {
 	if e.Time.IsZero() {
 		e.Time = time.Now()
 	}
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	for {
-		select {
-		case q.ch <- e:
-			return
-		default:
-		}
-		select {
-		case <-q.ch:
-			q.dropped++
-		default:
-		}
-	}
+	n.events.Push(e)
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cairn-dev/cairn/identity"
+	"github.com/cairn-dev/cairn/internal/dropq"
 	"github.com/cairn-dev/cairn/internal/frame"
 	"github.com/cairn-dev/cairn/internal/pairproto"
 	"github.com/cairn-dev/cairn/internal/wire"
@@ -52,7 +53,7 @@ type Node struct {
 	ctx    context.Context // ends when the node closes
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
-	events *eventQueue
+	events *dropq.Queue[Event]
 
 	pairings struct {
 		sync.Mutex
@@ -98,7 +99,7 @@ func New(opts ...Option) (*Node, error) {
 		ln:     ln,
 		ctx:    ctx,
 		cancel: cancel,
-		events: newEventQueue(),
+		events: dropq.New[Event](eventQueueSize),
 	}
 	n.pairings.bySlot = make(map[string]*initiator)
 	n.pairings.spent = make(map[string]time.Time)
@@ -121,7 +122,7 @@ func (n *Node) Addr() net.Addr { return n.ln.Addr() }
 
 // Events returns the node's event stream. It is buffered; when the reader
 // falls behind, the oldest events are dropped.
-func (n *Node) Events() <-chan Event { return n.events.ch }
+func (n *Node) Events() <-chan Event { return n.events.C() }
 
 // Close stops the node: pending pairings fail with ErrClosed, sessions close
 // (or are saved, with WithSessionPersistence), and every goroutine the node

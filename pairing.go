@@ -274,14 +274,14 @@ func (n *Node) respond(ctx context.Context, password []byte, slot string, hints 
 	})
 	if err != nil {
 		err = mapRejection(err)
-		n.events.emit(Event{Kind: EventPairingFailed, Err: err})
+		n.emit(Event{Kind: EventPairingFailed, Err: err})
 		return nil, fmt.Errorf("pairing failed: %w", err)
 	}
 	if err := n.storePeer(out); err != nil {
 		return nil, err
 	}
 	n.log.Info("paired", "peer", out.Peer.Short(), "path", path, "role", "responder")
-	n.events.emit(Event{Kind: EventPaired, Peer: out.Peer})
+	n.emit(Event{Kind: EventPaired, Peer: out.Peer})
 	return &PairingResult{Peer: out.Peer, Name: out.PeerName, SAS: sasOf(out.PairingSecret)}, nil
 }
 
@@ -418,7 +418,7 @@ func (in *initiator) attempt(conn net.Conn, r *frame.Reader, path string) {
 		var ae *pairproto.AttemptError
 		spent := errors.As(err, &ae) && ae.Spent
 		n.log.Info("pairing attempt failed", "path", path, "spent", spent, "err", err)
-		n.events.emit(Event{Kind: EventPairingFailed, Err: err})
+		n.emit(Event{Kind: EventPairingFailed, Err: err})
 		if spent {
 			in.mu.Lock()
 			in.failures++
@@ -432,7 +432,7 @@ func (in *initiator) attempt(conn net.Conn, r *frame.Reader, path string) {
 		return
 	}
 	n.log.Info("paired", "peer", out.Peer.Short(), "path", path, "role", "initiator")
-	n.events.emit(Event{Kind: EventPaired, Peer: out.Peer})
+	n.emit(Event{Kind: EventPaired, Peer: out.Peer})
 	in.finish(&PairingResult{Peer: out.Peer, Name: out.PeerName, SAS: sasOf(out.PairingSecret)}, nil)
 }
 

@@ -332,7 +332,7 @@ func (n *Node) watchSession(s *Session) {
 		default:
 			continue
 		}
-		n.events.emit(e)
+		n.emit(e)
 	}
 }
 
@@ -529,7 +529,7 @@ func (n *Node) acceptUnpair(conn net.Conn, r *frame.Reader, tag, path string) {
 	if err := n.forget(p.ID); err != nil {
 		n.log.Warn("failed to delete unpaired peer", "peer", p.ID.Short(), "err", err)
 	}
-	n.events.emit(Event{Kind: EventUnpaired, Peer: p.ID})
+	n.emit(Event{Kind: EventUnpaired, Peer: p.ID})
 }
 
 // Unpair removes a paired peer: it tells the peer (best effort, bounded by
@@ -551,7 +551,7 @@ func (n *Node) Unpair(ctx context.Context, peer PeerID) error {
 	if err := n.forget(p.ID); err != nil {
 		return err
 	}
-	n.events.emit(Event{Kind: EventUnpaired, Peer: p.ID})
+	n.emit(Event{Kind: EventUnpaired, Peer: p.ID})
 	return nil
 }
 

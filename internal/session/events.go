@@ -1,9 +1,6 @@
 package session
 
-import (
-	"sync"
-	"time"
-)
+import "time"
 
 // EventKind says what happened to a session.
 type EventKind int
@@ -44,46 +41,14 @@ type Event struct {
 	Time time.Time
 }
 
-// eventQueue is a bounded event stream that never blocks the session: when
-// the reader falls eventBuffer events behind, the oldest is dropped and
-// counted.
-type eventQueue struct {
-	ch chan Event
-	mu sync.Mutex
-	// Must hold mu.
-	dropped uint64
-	closed  bool
-}
-
-func newEventQueue() *eventQueue { return &eventQueue{ch: make(chan Event, eventBuffer)} }
-
-func (q *eventQueue) emit(kind EventKind, err error) {
+// emit sends an event to the application; EventClosed is the last one. The
+// stream never blocks the session: past eventBuffer unread events the oldest
+// is dropped and counted.
+func (s *Session) emit(kind EventKind, err error) {
 	e := Event{Kind: kind, Err: err, Time: time.Now()}
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.closed {
+	if kind == EventClosed {
+		s.events.PushLast(e)
 		return
 	}
-	for {
-		select {
-		case q.ch <- e:
-			if kind == EventClosed {
-				q.closed = true
-				close(q.ch)
-			}
-			return
-		default:
-		}
-		select {
-		case <-q.ch:
-			q.dropped++
-		default:
-		}
-	}
-}
-
-func (q *eventQueue) droppedCount() uint64 {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return q.dropped
+	s.events.Push(e)
 }

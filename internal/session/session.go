@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/cairn-dev/cairn/internal/dropq"
 )
 
 // Session is a reliable, multiplexed connection to one peer that survives
@@ -19,7 +21,7 @@ type Session struct {
 	ctx    context.Context // ends when the session ends
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // runManager, and runReader/runWriter of each transport
-	events *eventQueue
+	events *dropq.Queue[Event]
 	// dropped wakes runManager after the current transport dropped.
 	dropped chan struct{}
 	// attachMu serializes Attach calls.
@@ -171,7 +173,7 @@ func allocSession(cfg Config, id ID, peerWindow uint32) *Session {
 		log:        cfg.Logger.With("session", id.String()[:8], "role", cfg.Role.String()),
 		ctx:        ctx,
 		cancel:     cancel,
-		events:     newEventQueue(),
+		events:     dropq.New[Event](eventBuffer),
 		dropped:    make(chan struct{}, 1),
 		done:       make(chan struct{}),
 		peerWindow: peerWindow,
@@ -196,7 +198,7 @@ func (s *Session) ID() ID { return s.id }
 // Events returns the session's event stream. It holds up to 64 events; when
 // the reader falls behind, the oldest are dropped (see Stats.DroppedEvents),
 // so the session never blocks on it. It is closed after EventClosed.
-func (s *Session) Events() <-chan Event { return s.events.ch }
+func (s *Session) Events() <-chan Event { return s.events.C() }
 
 // Done is closed when the session has ended (closed or failed).
 func (s *Session) Done() <-chan struct{} { return s.done }
@@ -297,7 +299,7 @@ func (s *Session) install(t Transport, peerNext uint64, ev EventKind) error {
 	go s.runReader(c)
 	go s.runWriter(c)
 	s.log.Debug("transport up", "event", ev.String(), "resume_at", peerNext)
-	s.events.emit(ev, nil)
+	s.emit(ev, nil)
 	return nil
 }
 
@@ -323,7 +325,7 @@ func (s *Session) dropConn(c *conn, cause error) {
 	c.t.Close()
 	if current && !ending {
 		s.log.Info("transport dropped", "err", cause)
-		s.events.emit(EventDisconnected, cause)
+		s.emit(EventDisconnected, cause)
 		select {
 		case s.dropped <- struct{}{}:
 		default:
@@ -381,7 +383,7 @@ func (s *Session) shutdown(err, evErr error, sendClose bool, code CloseCode) {
 	if c != nil {
 		s.dropConn(c, err)
 	}
-	s.events.emit(EventClosed, evErr)
+	s.emit(EventClosed, evErr)
 }
 
 // Close closes the session: it sends a Close record to the peer (best
@@ -467,6 +469,6 @@ func (s *Session) Stats() Stats {
 		st.Buffered += ch.recv.buffered + len(ch.recv.partial)
 	}
 	s.mu.Unlock()
-	st.DroppedEvents = s.events.droppedCount()
+	st.DroppedEvents = s.events.Dropped()
 	return st
 }

@@ -72,7 +72,7 @@ func (s *Session) Suspend(ctx context.Context) ([]byte, error) {
 		c.t.Close()
 	}
 	s.log.Debug("session suspended", "bytes", len(data))
-	s.events.emit(EventClosed, ErrSuspended)
+	s.emit(EventClosed, ErrSuspended)
 	s.wg.Wait()
 	return data, nil
 }
