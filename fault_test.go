@@ -198,6 +198,24 @@ var forward = loadtest.Action{}
 
 // waitResumed waits until s has replaced its connection since it had
 // resumed times (the fault may have hit the last frames of a transfer).
+// faultTransfer moves faultMsgs messages through a faulty path and checks
+// they arrive intact, that the session resumed if the fault must make it,
+// and that at least bad frames were counted as bad.
+func faultTransfer(t *testing.T, s *Session, la *logCounter, out, in *Channel, name string, resumed bool, bad int, sees string) {
+	t.Helper()
+	start := time.Now()
+	transfer(t, out, in)
+	elapsed := time.Since(start)
+	if resumed {
+		waitResumed(t, s, 0)
+	}
+	t.Logf("%s: %d messages intact in %v; %d resumes, %d frames dropped as bad; user sees %s",
+		name, faultMsgs, elapsed.Round(time.Millisecond), s.s.Stats().Resumes, la.count(logBadFrame), sees)
+	if got := la.count(logBadFrame); got < bad {
+		t.Errorf("%d bad frames counted, want at least %d", got, bad)
+	}
+}
+
 func waitResumed(t *testing.T, s *Session, resumed int) {
 	t.Helper()
 	for range 200 {
@@ -318,17 +336,7 @@ func TestFaultFramesDirect(t *testing.T) {
 			proxy := loadtest.NewProxy(t, a.Addr().String(), loadtest.CairnFrames(), nil)
 			s, _, out, in := openStream(t, a, b, proxy.Addr())
 			proxy.SetPolicy(c.policy)
-			start := time.Now()
-			transfer(t, out, in)
-			elapsed := time.Since(start)
-			if c.resumed {
-				waitResumed(t, s, 0)
-			}
-			t.Logf("%s: %d messages intact in %v; %d resumes, %d frames dropped as bad; user sees %s",
-				c.name, faultMsgs, elapsed.Round(time.Millisecond), s.s.Stats().Resumes, la.count(logBadFrame), c.sees)
-			if got := la.count(logBadFrame); got < c.bad {
-				t.Errorf("%d bad frames counted, want at least %d", got, c.bad)
-			}
+			faultTransfer(t, s, la, out, in, c.name, c.resumed, c.bad, c.sees)
 		})
 	}
 }
@@ -519,17 +527,7 @@ func TestFaultFramesRelay(t *testing.T) {
 			s, _, out, in := openStream(t, a, b)
 			join, host := rf.sessionConns(t, proxy)
 			rf.set(c.fault(join, host))
-			start := time.Now()
-			transfer(t, out, in)
-			elapsed := time.Since(start)
-			if c.resumed {
-				waitResumed(t, s, 0)
-			}
-			t.Logf("%s: %d messages intact in %v; %d resumes, %d frames dropped as bad; user sees %s",
-				c.name, faultMsgs, elapsed.Round(time.Millisecond), s.s.Stats().Resumes, la.count(logBadFrame), c.sees)
-			if got := la.count(logBadFrame); got < c.bad {
-				t.Errorf("%d bad frames counted, want at least %d", got, c.bad)
-			}
+			faultTransfer(t, s, la, out, in, c.name, c.resumed, c.bad, c.sees)
 		})
 	}
 }
