@@ -191,3 +191,34 @@ func TestTypeString(t *testing.T) {
 		t.Fatal(TypeHandshake.String(), Type(0xee).String())
 	}
 }
+
+func TestReadFrameInto(t *testing.T) {
+	var stream bytes.Buffer
+	w := NewWriter(&stream)
+	small, large := []byte("fits"), bytes.Repeat([]byte{0xcd}, 100)
+	for _, b := range [][]byte{small, large, small} {
+		if err := w.WriteFrame(TypeRatchet, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := NewReader(&stream, 0)
+	buf := make([]byte, 0, 64)
+	aliases := func(body []byte) bool { return &body[0] == &buf[:cap(buf)][1] }
+
+	typ, body, err := r.ReadFrameInto(buf)
+	if err != nil || typ != TypeRatchet || !bytes.Equal(body, small) || !aliases(body) {
+		t.Fatalf("small frame: %v %v %q, in buf: %v", typ, err, body, err == nil && aliases(body))
+	}
+	kept := body
+	// A frame larger than buf goes to the Reader's own buffer and leaves
+	// buf, and so the body kept from it, alone.
+	if _, body, err = r.ReadFrameInto(buf); err != nil || !bytes.Equal(body, large) || aliases(body) {
+		t.Fatalf("large frame: %v, %d bytes, in buf: %v", err, len(body), err == nil && aliases(body))
+	}
+	if !bytes.Equal(kept, small) {
+		t.Fatalf("the kept body changed to %q", kept)
+	}
+	if _, body, err = r.ReadFrameInto(nil); err != nil || !bytes.Equal(body, small) {
+		t.Fatalf("nil buf: %v %q", err, body)
+	}
+}

@@ -38,6 +38,14 @@ func (r *Reader) MaxSize() int { return r.max }
 // a timeout), the stream is out of sync and every later call returns the
 // same error.
 func (r *Reader) ReadFrame() (Type, []byte, error) {
+	return r.ReadFrameInto(nil)
+}
+
+// ReadFrameInto is ReadFrame, reading the frame into buf when it fits in
+// cap(buf): the body then aliases buf and stays valid as long as buf, which
+// lets a caller keep a large frame without copying it. A frame that does not
+// fit is read into the Reader's own buffer, as ReadFrame does.
+func (r *Reader) ReadFrameInto(buf []byte) (Type, []byte, error) {
 	if r.err != nil {
 		return 0, nil, r.err
 	}
@@ -60,10 +68,13 @@ func (r *Reader) ReadFrame() (Type, []byte, error) {
 		r.err = &TooLargeError{Size: int64(size), Max: r.max}
 		return 0, nil, r.err
 	}
-	if cap(r.buf) < int(size) {
-		r.buf = make([]byte, size, max(int(size), min(2*cap(r.buf), r.max)))
+	if cap(buf) < int(size) {
+		if cap(r.buf) < int(size) {
+			r.buf = make([]byte, size, max(int(size), min(2*cap(r.buf), r.max)))
+		}
+		buf = r.buf
 	}
-	b := r.buf[:size]
+	b := buf[:size]
 	if n, err := io.ReadFull(r.r, b); err != nil {
 		return 0, nil, r.fail(HeaderSize+n, HeaderSize+int(size), err)
 	}

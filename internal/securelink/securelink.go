@@ -98,12 +98,21 @@ func (l *Link) Send(record []byte) error {
 	return nil
 }
 
+// RecvOverhead is how many bytes of a buffer passed to RecvInto go to
+// framing and the ratchet rather than the record.
+const RecvOverhead = 1 + ratchet.HeaderSize + ratchet.TagSize
+
 // Recv reads and decrypts the next record. Frames that fail to authenticate
 // (forged, replayed, corrupted) are dropped and counted; the link goes on
-// until MaxBadFrames.
-func (l *Link) Recv() ([]byte, error) {
+// until MaxBadFrames. The record is valid until the next Recv or RecvInto.
+func (l *Link) Recv() ([]byte, error) { return l.RecvInto(nil) }
+
+// RecvInto is Recv, reading and decrypting in place in buf when the frame
+// fits in cap(buf) (a record of up to cap(buf)-RecvOverhead bytes): the record
+// then aliases buf and the caller may keep it without a copy.
+func (l *Link) RecvInto(buf []byte) ([]byte, error) {
 	for {
-		typ, body, err := l.r.ReadFrame()
+		typ, body, err := l.r.ReadFrameInto(buf)
 		if err != nil {
 			if errors.Is(err, io.EOF) || l.closed.Load() {
 				return nil, fmt.Errorf("connection closed: %w", err)
@@ -124,8 +133,8 @@ func (l *Link) Recv() ([]byte, error) {
 			}
 			continue
 		}
-		// Decrypt in place: body stays valid until the next read, which is
-		// as long as Recv's result must.
+		// Decrypt in place: body stays valid until the next read (or as
+		// long as buf), which is as long as the result must.
 		var pt []byte
 		if len(body) >= ratchet.HeaderSize {
 			l.ratchet.Lock()

@@ -1,6 +1,7 @@
 package securelink
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net"
@@ -86,6 +87,34 @@ func TestRoundTrip(t *testing.T) {
 	}
 	if got, err := ini.Recv(); err != nil || string(got) != "reply" {
 		t.Fatalf("reply: %q, %v", got, err)
+	}
+}
+
+// TestRecvInto: a record that fits is decrypted in the caller's buffer and
+// outlives later receives; one that does not fit still arrives.
+func TestRecvInto(t *testing.T) {
+	ini, resp, _, _ := pair(t)
+	small, large := bytes.Repeat([]byte{'s'}, 100), bytes.Repeat([]byte{'L'}, 5000)
+	for _, rec := range [][]byte{small, large, small} {
+		if err := ini.Send(rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	buf := make([]byte, 0, 100+RecvOverhead)
+	end := &buf[:cap(buf)][cap(buf)-1]
+	inBuf := func(b []byte) bool { return cap(b) > 0 && &b[:cap(b)][cap(b)-1] == end }
+	kept, err := resp.RecvInto(buf)
+	if err != nil || !bytes.Equal(kept, small) || !inBuf(kept) {
+		t.Fatalf("fitting record: %v, %d bytes, in buf: %v", err, len(kept), inBuf(kept))
+	}
+	if got, err := resp.RecvInto(buf); err != nil || !bytes.Equal(got, large) {
+		t.Fatalf("record larger than buf: %v, %d bytes", err, len(got))
+	}
+	if got, err := resp.RecvInto(make([]byte, 0, 100+RecvOverhead)); err != nil || !bytes.Equal(got, small) {
+		t.Fatalf("third record: %v, %d bytes", err, len(got))
+	}
+	if !bytes.Equal(kept, small) {
+		t.Fatal("the record kept in buf was overwritten")
 	}
 }
 

@@ -52,6 +52,7 @@ var _ io.ReadWriteCloser = (*Channel)(nil)
 // chunk is the payload of one Data record.
 type chunk struct {
 	b   []byte
+	buf []byte // the session's pooled buffer b lies in, or nil
 	end bool
 }
 
@@ -200,6 +201,12 @@ func (c *Channel) write(ctx context.Context, p []byte, msg bool) (int, error) {
 			continue
 		}
 		r := record{typ: typeData, chanID: c.id, payload: p[:m]}
+		var rec []byte
+		if m >= pooledPayload {
+			rec = s.bufs.get()
+		} else {
+			rec = make([]byte, 0, dataHdr+m)
+		}
 		switch {
 		case msg && m == len(p):
 			r.flags = dataEnd
@@ -212,7 +219,7 @@ func (c *Channel) write(ctx context.Context, p []byte, msg bool) (int, error) {
 			mid = true
 			s.midMessages++
 		}
-		s.queueLocked(appendRecord(make([]byte, 0, dataHdr+m), &r))
+		s.queueLocked(appendRecord(rec, &r))
 		c.send.sent += uint64(m) + DataCost
 		p = p[m:]
 		n += m
@@ -255,19 +262,21 @@ func (c *Channel) Receive(ctx context.Context) ([]byte, error) {
 			ck := c.popLocked()
 			if c.recv.discard {
 				c.recv.discard = !ck.end
+				s.bufs.put(ck.buf)
 				continue
 			}
 			if ck.end && !c.recv.inMessage {
 				if ck.b == nil {
 					ck.b = []byte{}
 				}
-				return ck.b, nil
+				return ck.b, nil // the caller's now, pooled buffer or not
 			}
 			if len(c.recv.partial)+len(ck.b) > MaxMessage {
 				c.recv.partial, c.recv.inMessage, c.recv.discard = nil, false, !ck.end
 				return nil, fmt.Errorf("session: channel %q: %w", c.name, ErrMessageTooLarge)
 			}
 			c.recv.partial = append(c.recv.partial, ck.b...)
+			s.bufs.put(ck.buf)
 			c.recv.inMessage = true
 			if ck.end {
 				m := c.recv.partial
@@ -351,7 +360,7 @@ func (c *Channel) Read(p []byte) (int, error) {
 			ck.b = ck.b[n:]
 			c.consumedLocked(n, 0)
 			if len(ck.b) == 0 {
-				c.popLocked()
+				s.bufs.put(c.popLocked().buf)
 			}
 			if n > 0 {
 				return n, nil

@@ -1,7 +1,6 @@
 package session
 
 import (
-	"bytes"
 	"fmt"
 	"time"
 )
@@ -54,15 +53,28 @@ func (c *conn) queueCtrlLocked(r *record) {
 // runReader receives records from c until it fails and dispatches them.
 func (s *Session) runReader(c *conn) {
 	defer s.wg.Done()
+	br, _ := c.t.(bufferedReceiver)
+	var buf []byte // pooled, for br
 	for {
-		b, err := c.t.Recv()
+		var (
+			b   []byte
+			err error
+		)
+		if br != nil {
+			if buf == nil {
+				buf = s.bufs.get()
+			}
+			b, err = br.RecvInto(buf)
+		} else {
+			b, err = c.t.Recv()
+		}
 		if err != nil {
 			s.dropConn(c, fmt.Errorf("failed to receive: %w", err))
 			return
 		}
 		r, derr := decodeRecord(b)
 		if derr == nil && r.typ == typeData {
-			r.payload = bytes.Clone(r.payload) // b is only valid until the next Recv
+			buf = ownPayload(&r, buf)
 		}
 		s.mu.Lock()
 		if c.dead {
@@ -150,8 +162,16 @@ func (s *Session) runWriter(c *conn) {
 				armed = false
 			}
 		}
+		// b may be a record of the send queue: an Ack may release it
+		// while it is being sent, so the buffer is recycled only once no
+		// writer is sending (releaseLocked, sentLocked).
+		s.sending++
 		s.mu.Unlock()
-		if err := c.t.Send(b); err != nil {
+		err := c.t.Send(b)
+		s.mu.Lock()
+		s.sentLocked()
+		s.mu.Unlock()
+		if err != nil {
 			s.dropConn(c, fmt.Errorf("failed to send: %w", err))
 			return
 		}

@@ -59,7 +59,7 @@ func (s *Session) handleLocked(c *conn, r *record) verdict {
 			return s.badLocked(badf("ack of %d, only %d sent", r.next, s.out.next()))
 		}
 		if r.next > s.out.base {
-			s.out.ackTo(r.next)
+			s.out.ackTo(r.next, s.releaseLocked)
 			s.sendSig.broadcast()
 		}
 	case typeWindow:
@@ -164,7 +164,7 @@ func (s *Session) dataLocked(r *record) verdict {
 	if ch.closed {
 		return verdict{} // nobody reads it any more
 	}
-	ch.recv.q = append(ch.recv.q, chunk{b: r.payload, end: r.flags&dataEnd != 0})
+	ch.recv.q = append(ch.recv.q, chunk{b: r.payload, buf: r.buf, end: r.flags&dataEnd != 0})
 	ch.recv.buffered += len(r.payload)
 	ch.sig.broadcast()
 	return verdict{}

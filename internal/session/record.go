@@ -67,6 +67,7 @@ type record struct {
 	seq     uint64 // sequenced records
 	name    string // Open
 	payload []byte // Data; aliases the decoded buffer
+	buf     []byte // Data: the pooled buffer payload lies in, or nil
 }
 
 func malformed(t byte, reason string) error { return &RecordError{Type: t, Reason: reason} }

@@ -26,9 +26,11 @@ func (q *sendQueue) push(b []byte) uint64 {
 // [base, next).
 func (q *sendQueue) get(seq uint64) []byte { return q.recs[q.head+int(seq-q.base)] }
 
-// ackTo releases every record below seq (base <= seq <= next).
-func (q *sendQueue) ackTo(seq uint64) {
+// ackTo releases every record below seq (base <= seq <= next), passing each
+// to release.
+func (q *sendQueue) ackTo(seq uint64, release func([]byte)) {
 	for q.base < seq {
+		release(q.recs[q.head])
 		q.bytes -= len(q.recs[q.head])
 		q.recs[q.head] = nil
 		q.head++

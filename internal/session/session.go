@@ -55,6 +55,13 @@ type Session struct {
 	suspending  bool
 	midMessages int
 	restored    bool // the session was rebuilt by Restore
+	// bufs recycles the buffers of full Data records (see bufpool.go).
+	// Acknowledged records go to ackedBufs first and into bufs only when no
+	// writer is in the middle of a Send (sending == 0), since a writer of a
+	// retired transport may still be sending one of them.
+	bufs      bufPool
+	ackedBufs [][]byte
+	sending   int
 }
 
 // New starts a session on its first transport t, which must already be
@@ -278,7 +285,7 @@ func (s *Session) install(t Transport, peerNext uint64, ev EventKind) error {
 		old.dead = true
 		close(old.done)
 	}
-	s.out.ackTo(peerNext)
+	s.out.ackTo(peerNext, s.releaseLocked)
 	s.sendSig.broadcast()
 	c := newConn(t, peerNext)
 	s.conn = c
@@ -433,6 +440,33 @@ func (s *Session) queueLocked(b []byte) {
 	if s.conn != nil {
 		s.conn.kickWriter()
 	}
+}
+
+// releaseLocked recycles the buffer of an acknowledged record once no writer
+// can be sending it. Must hold s.mu.
+func (s *Session) releaseLocked(rec []byte) {
+	if cap(rec) != recordBufSize {
+		return
+	}
+	if s.sending == 0 {
+		s.bufs.put(rec)
+		return
+	}
+	s.ackedBufs = append(s.ackedBufs, rec)
+}
+
+// sentLocked ends a writer's Send: once none is sending, the buffers
+// acknowledged meanwhile are free. Must hold s.mu.
+func (s *Session) sentLocked() {
+	s.sending--
+	if s.sending > 0 {
+		return
+	}
+	for i, b := range s.ackedBufs {
+		s.bufs.put(b)
+		s.ackedBufs[i] = nil
+	}
+	s.ackedBufs = s.ackedBufs[:0]
 }
 
 // queueWindowLocked schedules a Window record for ch. Must hold s.mu.

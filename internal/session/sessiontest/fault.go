@@ -92,12 +92,24 @@ func (f *Faulty) Send(record []byte) error {
 }
 
 // Recv receives a record unless a fault strikes.
-func (f *Faulty) Recv() ([]byte, error) {
+func (f *Faulty) Recv() ([]byte, error) { return f.recv(f.t.Recv) }
+
+// RecvInto is Recv, reading into buf when the wrapped transport can (see
+// Conn.RecvInto).
+func (f *Faulty) RecvInto(buf []byte) ([]byte, error) {
+	into, ok := f.t.(interface{ RecvInto([]byte) ([]byte, error) })
+	if !ok {
+		return f.recv(f.t.Recv)
+	}
+	return f.recv(func() ([]byte, error) { return into.RecvInto(buf) })
+}
+
+func (f *Faulty) recv(read func() ([]byte, error)) ([]byte, error) {
 	if f.stalled.Load() {
 		<-f.closed
 		return nil, ErrCut
 	}
-	b, err := f.t.Recv()
+	b, err := read()
 	if err != nil {
 		if f.cut.Load() {
 			return nil, ErrCut

@@ -46,6 +46,16 @@ func (c *Conn) Send(record []byte) error {
 
 // Recv reads one record; the slice is valid until the next Recv.
 func (c *Conn) Recv() ([]byte, error) {
+	b, err := c.RecvInto(c.rbuf)
+	if err == nil && cap(b) > cap(c.rbuf) {
+		c.rbuf = b
+	}
+	return b, err
+}
+
+// RecvInto reads one record into buf if it fits in cap(buf), else into a new
+// slice, as a session's transports may.
+func (c *Conn) RecvInto(buf []byte) ([]byte, error) {
 	if _, err := io.ReadFull(c.c, c.hdr[:]); err != nil {
 		return nil, err
 	}
@@ -53,14 +63,14 @@ func (c *Conn) Recv() ([]byte, error) {
 	if n > session.MaxRecord {
 		return nil, fmt.Errorf("%w: %d bytes", ErrRecordTooLarge, n)
 	}
-	if cap(c.rbuf) < int(n) {
-		c.rbuf = make([]byte, n)
+	if cap(buf) < int(n) {
+		buf = make([]byte, n)
 	}
-	c.rbuf = c.rbuf[:n]
-	if _, err := io.ReadFull(c.c, c.rbuf); err != nil {
+	buf = buf[:n]
+	if _, err := io.ReadFull(c.c, buf); err != nil {
 		return nil, err
 	}
-	return c.rbuf, nil
+	return buf, nil
 }
 
 // Close closes the connection; it is idempotent.
