@@ -58,7 +58,8 @@
 // # Errors
 //
 // Errors wrap sentinels for errors.Is: [ErrWrongSecret], [ErrExpired],
-// [ErrTooManyAttempts], [ErrNoSuchPairing], [ErrInvalidCode] for pairing;
+// [ErrCanceled], [ErrTooManyAttempts], [ErrNoSuchPairing], [ErrInvalidCode]
+// for pairing;
 // [ErrUnknownPeer], [ErrPeerNotFound], [ErrSessionClosed],
 // [ErrSessionFailed] for sessions; [ErrClosed] once the node is closed.
 //

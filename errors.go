@@ -14,6 +14,8 @@ var (
 	ErrWrongSecret = pairproto.ErrWrongSecret
 	// ErrExpired: the pairing material expired before anyone used it.
 	ErrExpired = errors.New("pairing expired")
+	// ErrCanceled: the initiator withdrew the pairing material (Pairing.Cancel).
+	ErrCanceled = errors.New("pairing canceled")
 	// ErrTooManyAttempts: the PIN was invalidated after too many wrong guesses.
 	ErrTooManyAttempts = errors.New("too many failed pairing attempts")
 	// ErrPeerNotFound: no path to the peer (not on the LAN, not at the relay).

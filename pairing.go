@@ -55,7 +55,8 @@ type Pairing struct {
 }
 
 // Wait returns the responder's PeerID once pairing completes, or an error:
-// ErrExpired, ErrTooManyAttempts, ErrClosed, or the context's error.
+// ErrExpired, ErrCanceled, ErrTooManyAttempts, ErrClosed, or the context's
+// error.
 func (p *Pairing) Wait(ctx context.Context) (PeerID, error) {
 	res, err := p.Result(ctx)
 	if err != nil {
@@ -74,8 +75,9 @@ func (p *Pairing) Result(ctx context.Context) (*PairingResult, error) {
 	}
 }
 
-// Cancel withdraws the pairing material; Wait then returns ErrExpired.
-func (p *Pairing) Cancel() { p.in.finish(nil, fmt.Errorf("%w: cancelled", ErrExpired)) }
+// Cancel withdraws the pairing material; Wait then returns ErrCanceled, and a
+// responder that tries the material finds nobody showing it.
+func (p *Pairing) Cancel() { p.in.finish(nil, ErrCanceled) }
 
 // Expires returns when the material stops being valid.
 func (p *Pairing) Expires() time.Time { return p.in.expires }

@@ -271,8 +271,8 @@ func TestPairingCancel(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.Cancel()
-	if _, err := p.Wait(ctx); !errors.Is(err, ErrExpired) {
-		t.Fatalf("Wait after Cancel = %v, want ErrExpired", err)
+	if _, err := p.Wait(ctx); !errors.Is(err, ErrCanceled) {
+		t.Fatalf("Wait after Cancel = %v, want ErrCanceled", err)
 	}
 	// Usually the slot is gone (ErrNoSuchPairing); a join that reaches the
 	// relay while it is still closing the initiator's side gets ErrPeerGone.
