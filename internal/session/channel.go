@@ -15,11 +15,15 @@ import (
 // once and in order. Its methods are safe for concurrent use; concurrent
 // Sends are not interleaved.
 type Channel struct {
-	s     *Session
-	id    uint32
-	name  string
-	wlock chan struct{} // held by one Send/Write at a time
-	rlock chan struct{} // held by one Receive/Read at a time
+	s    *Session
+	id   uint32
+	name string
+	// openSeq is the sequence number of our Open of the channel (for a
+	// channel this side opened): the peer has the channel once it
+	// acknowledged that.
+	openSeq uint64
+	wlock   chan struct{} // held by one Send/Write at a time
+	rlock   chan struct{} // held by one Receive/Read at a time
 
 	// Guarded by Session.mu.
 	sig     notifier // data arrived, Fin, closed
@@ -100,7 +104,7 @@ func (s *Session) OpenChannel(ctx context.Context, name string) (*Channel, error
 	s.chans[id] = ch
 	s.live++
 	binaryPutChan(rec, id)
-	s.queueLocked(rec)
+	ch.openSeq = s.queueLocked(rec)
 	return ch, nil
 }
 

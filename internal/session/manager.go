@@ -74,11 +74,7 @@ func (s *Session) heartbeat() {
 		c.nonce++
 		c.queueCtrlLocked(&record{typ: typePing, nonce: c.nonce})
 		s.ackForce = s.recvNext > 0
-		for id, ch := range s.chans {
-			if !ch.closed {
-				s.queueWindowLocked(id, ch)
-			}
-		}
+		s.readvertiseLocked()
 	}
 	s.mu.Unlock()
 }

@@ -1,5 +1,7 @@
 package session
 
+import "encoding/binary"
+
 // sendQueue holds the sequenced records sent (or waiting to be sent) and not
 // yet acknowledged, in sequence order. It is both the send queue and the
 // retransmission buffer: each transport's writer walks it from its own cursor.
@@ -42,6 +44,18 @@ func (q *sendQueue) ackTo(seq uint64, release func([]byte)) {
 		q.recs = q.recs[:n]
 		q.head = 0
 	}
+}
+
+// queuedOpens maps each channel whose Open record is still queued (not yet
+// acknowledged) to the Open's sequence number.
+func (q *sendQueue) queuedOpens() map[uint32]uint64 {
+	m := make(map[uint32]uint64)
+	for i, b := range q.recs[q.head:] {
+		if recordType(b[0]) == typeOpen && len(b) >= seqHdr {
+			m[binary.BigEndian.Uint32(b[9:13])] = q.base + uint64(i)
+		}
+	}
+	return m
 }
 
 func (q *sendQueue) empty() bool { return q.head == len(q.recs) }

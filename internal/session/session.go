@@ -290,11 +290,7 @@ func (s *Session) install(t Transport, peerNext uint64, ev EventKind) error {
 	c := newConn(t, peerNext)
 	s.conn = c
 	s.ackOwed, s.ackForce = 0, false
-	for id, ch := range s.chans {
-		if !ch.closed {
-			s.queueWindowLocked(id, ch)
-		}
-	}
+	s.readvertiseLocked()
 	if ev == EventResumed {
 		s.stats.Resumes++
 	}
@@ -434,11 +430,31 @@ func (s *Session) waitLocked(ctx context.Context, n *notifier) error {
 }
 
 // queueLocked appends a sequenced record (seq filled in here) to the send
-// queue. Must hold s.mu.
-func (s *Session) queueLocked(b []byte) {
-	s.out.push(b)
+// queue and returns its sequence number. Must hold s.mu.
+func (s *Session) queueLocked(b []byte) uint64 {
+	seq := s.out.push(b)
 	if s.conn != nil {
 		s.conn.kickWriter()
+	}
+	return seq
+}
+
+// peerHasLocked reports whether the peer knows channel ch: it opened ch, or
+// acknowledged our Open. Must hold s.mu.
+func (s *Session) peerHasLocked(ch *Channel) bool {
+	return !s.ownID(ch.id) || ch.openSeq < s.out.base
+}
+
+// readvertiseLocked queues a Window for every open channel, in case one was
+// lost with a transport. Not for a channel whose Open the peer has yet to
+// get: the Window (a control record, sent first) would overtake the Open, and
+// until the Open arrives the peer's credit is the initial one anyway (it can
+// have sent nothing on the channel to consume). Must hold s.mu.
+func (s *Session) readvertiseLocked() {
+	for id, ch := range s.chans {
+		if !ch.closed && s.peerHasLocked(ch) {
+			s.queueWindowLocked(id, ch)
+		}
 	}
 }
 

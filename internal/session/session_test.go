@@ -257,6 +257,45 @@ func TestCutsMidTransfer(t *testing.T) {
 	}
 }
 
+// TestOpenUndeliveredAtReconnect: a channel whose Open was still queued when
+// the transport died must not be announced by a Window on the next transport
+// before its Open: the peer would count a record for an unknown channel.
+func TestOpenUndeliveredAtReconnect(t *testing.T) {
+	opts := defaultPairOpts()
+	opts.dialer.DeadAfter = 400 * time.Millisecond
+	opts.acceptor.DeadAfter = 400 * time.Millisecond
+	opts.faults = func(n int) sessiontest.Faults {
+		if n == 0 {
+			// Hello and Welcome pass; the Open (or a Ping before it) stalls.
+			return sessiontest.Faults{StallAfterRecords: 2}
+		}
+		return sessiontest.Faults{}
+	}
+	p := newPair(t, opts)
+	ctx := ctxT(t, 10*time.Second)
+	ch, err := p.d.OpenChannel(ctx, "late")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ch.Send(ctx, []byte("after the stall")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := p.a.AcceptChannel(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := got.Receive(ctx)
+	if err != nil || string(msg) != "after the stall" {
+		t.Fatalf("Receive = %q, %v", msg, err)
+	}
+	if st := p.d.Stats(); st.Resumes == 0 {
+		t.Fatalf("the first transport did not stall: %+v", st)
+	}
+	if st := p.a.Stats(); st.BadRecords != 0 {
+		t.Fatalf("acceptor counted %d bad records", st.BadRecords)
+	}
+}
+
 // TestSlowReceiverBounded: a receiver that does not read stalls its sender;
 // the bytes the two sessions buffer stay within SendWindow + RecvBuffer.
 func TestSlowReceiverBounded(t *testing.T) {

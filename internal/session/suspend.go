@@ -174,6 +174,7 @@ func Restore(data []byte, cfg Config) (*Session, error) {
 		s.out.bytes += len(r)
 	}
 	s.nextChanID, s.lastPeerID = st.nextChanID, st.lastPeerID
+	opens := s.out.queuedOpens()
 	for i := range st.chans {
 		sc := &st.chans[i]
 		ch := newChannel(s, sc.id, sc.name)
@@ -188,6 +189,9 @@ func Restore(data []byte, cfg Config) (*Session, error) {
 		for _, ck := range sc.q {
 			ch.recv.q = append(ch.recv.q, chunk{b: bytes.Clone(ck.b), end: ck.end})
 			ch.recv.buffered += len(ck.b)
+		}
+		if seq, ok := opens[sc.id]; ok {
+			ch.openSeq = seq // else the peer acknowledged the Open: 0 will do
 		}
 		s.chans[sc.id] = ch
 		if !ch.refused {
