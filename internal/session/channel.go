@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"unicode/utf8"
 )
 
@@ -273,7 +274,7 @@ func (c *Channel) Receive(ctx context.Context) ([]byte, error) {
 				if ck.b == nil {
 					ck.b = []byte{}
 				}
-				return ck.b, nil // the caller's now, pooled buffer or not
+				return slices.Clip(ck.b), nil // the caller's now, pooled buffer or not
 			}
 			if len(c.recv.partial)+len(ck.b) > MaxMessage {
 				c.recv.partial, c.recv.inMessage, c.recv.discard = nil, false, !ck.end
