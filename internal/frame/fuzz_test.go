@@ -24,8 +24,18 @@ func FuzzReadFrame(f *testing.F) {
 		src := bytes.NewReader(stream)
 		r := NewReader(src, int(maxSize))
 		var again []byte
-		for range len(stream) + 1 {
-			typ, body, err := r.ReadFrame()
+		small := make([]byte, 0, 16) // every other frame: read into a caller's buffer when it fits
+		for i := range len(stream) + 1 {
+			var (
+				typ  Type
+				body []byte
+				err  error
+			)
+			if i%2 == 0 {
+				typ, body, err = r.ReadFrame()
+			} else {
+				typ, body, err = r.ReadFrameInto(small)
+			}
 			if err != nil {
 				consumed := len(stream) - src.Len()
 				switch {
