@@ -140,7 +140,8 @@ func (n *Node) hostLoop(ctx context.Context, slot string, first net.Conn, serve 
 			conn, err = relay.Host(ctx, n.cfg.relayURL, slot)
 		}
 		if err == nil {
-			stop := context.AfterFunc(ctx, func() { conn.Close() })
+			hosted := conn // the closure must not read conn, which the loop resets
+			stop := context.AfterFunc(ctx, func() { hosted.Close() })
 			r := frame.NewReader(conn, frame.MaxFrameSize)
 			var (
 				typ  frame.Type
