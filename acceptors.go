@@ -173,11 +173,15 @@ func (n *Node) refreshAcceptors() {
 			}
 			ctx, stop := context.WithCancel(n.ctx)
 			a.hosted[tag] = stop
-			n.goRun(func() {
+			if !n.goRun(func() {
 				n.hostLoop(ctx, sessionSlotPrefix+tag, nil, func(conn net.Conn, r *frame.Reader, typ frame.Type, body []byte) {
-					n.goRun(func() { n.route(conn, r, typ, body, "relay") })
+					if !n.goRun(func() { n.route(conn, r, typ, body, "relay") }) {
+						conn.Close()
+					}
 				})
-			})
+			}) {
+				stop()
+			}
 		}
 	}
 	if n.cfg.mdns {

@@ -52,8 +52,15 @@ type Node struct {
 
 	ctx    context.Context // ends when the node closes
 	cancel context.CancelFunc
-	wg     sync.WaitGroup
 	events *dropq.Queue[Event]
+	// run counts the goroutines Close waits for. closed is set, under the
+	// lock, before Close waits: goRun starts nothing after that, so no
+	// wg.Add can race with the wg.Wait.
+	run struct {
+		sync.Mutex
+		wg     sync.WaitGroup
+		closed bool
+	}
 
 	pairings struct {
 		sync.Mutex
@@ -128,23 +135,34 @@ func (n *Node) Events() <-chan Event { return n.events.C() }
 // (or are saved, with WithSessionPersistence), and every goroutine the node
 // started has ended when Close returns.
 func (n *Node) Close() error {
+	n.run.Lock()
+	n.run.closed = true
+	n.run.Unlock()
 	n.cancel()
 	err := n.ln.Close()
 	n.closeSessions()
-	n.wg.Wait()
+	n.run.wg.Wait()
 	if errors.Is(err, net.ErrClosed) {
 		err = nil
 	}
 	return errors.Join(err, n.store.Close())
 }
 
-// goRun runs f in a goroutine that Close waits for.
-func (n *Node) goRun(f func()) {
-	n.wg.Add(1)
+// goRun runs f in a goroutine that Close waits for. Once Close has begun it
+// runs nothing and returns false: the caller then releases what f would have
+// used (a connection, a session).
+func (n *Node) goRun(f func()) bool {
+	n.run.Lock()
+	defer n.run.Unlock()
+	if n.run.closed {
+		return false
+	}
+	n.run.wg.Add(1)
 	go func() {
-		defer n.wg.Done()
+		defer n.run.wg.Done()
 		f()
 	}()
+	return true
 }
 
 func (n *Node) runAcceptLoop() {
@@ -174,10 +192,13 @@ func (n *Node) runAcceptLoop() {
 			conn.Close()
 			continue
 		}
-		n.goRun(func() {
+		if !n.goRun(func() {
 			defer func() { <-pending }()
 			n.handleConn(conn, "tcp")
-		})
+		}) {
+			<-pending
+			conn.Close()
+		}
 	}
 }
 

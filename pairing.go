@@ -1,6 +1,7 @@
 package cairn
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -102,17 +103,17 @@ type QRPairing struct {
 
 // initiator is one pending pairing on the side that shows the material.
 type initiator struct {
-	n        *Node
-	password []byte
-	slot     string
-	expires  time.Time
+	n       *Node
+	slot    string
+	expires time.Time
 
 	ctx    context.Context
 	cancel context.CancelFunc
 
 	attemptMu sync.Mutex // one attempt at a time
 	mu        sync.Mutex
-	failures  int
+	failures  int    // guarded by mu
+	password  []byte // guarded by mu; wiped (nil) once the pairing ended
 
 	once   sync.Once
 	done   chan struct{}
@@ -351,7 +352,10 @@ func (n *Node) startInitiator(ctx context.Context, password []byte, slot string)
 		in.finish(nil, err)
 		return nil, err
 	}
-	n.goRun(in.runExpiry)
+	if !n.goRun(in.runExpiry) {
+		in.finish(nil, ErrClosed)
+		return nil, ErrClosed
+	}
 	return in, nil
 }
 
@@ -371,7 +375,10 @@ func (in *initiator) finish(res *PairingResult, err error) {
 	in.once.Do(func() {
 		in.result, in.err = res, err
 		in.cancel()
+		in.mu.Lock()
 		clear(in.password)
+		in.password = nil
+		in.mu.Unlock()
 		in.n.pairings.Lock()
 		if in.n.pairings.bySlot[in.slot] == in {
 			delete(in.n.pairings.bySlot, in.slot)
@@ -389,14 +396,20 @@ func (in *initiator) attempt(conn net.Conn, r *frame.Reader, path string) {
 		return
 	}
 	defer in.attemptMu.Unlock()
-	if in.ctx.Err() != nil {
+	// The attempt works on its own copy of the password: finish may wipe
+	// the pairing's at any moment.
+	in.mu.Lock()
+	password := bytes.Clone(in.password)
+	in.mu.Unlock()
+	defer clear(password)
+	if password == nil || in.ctx.Err() != nil {
 		pairproto.SendReject(conn, wire.CodeExpired)
 		return
 	}
 	n := in.n
 	var stored *pairproto.Outcome
 	out, err := pairproto.Initiate(in.ctx, conn, r, pairproto.Config{
-		Password: in.password,
+		Password: password,
 		Identity: n.id,
 		Name:     n.cfg.name,
 		Rand:     n.cfg.rand,
@@ -463,7 +476,7 @@ func (n *Node) startTombstone(slot string, until time.Time) {
 		return
 	}
 	ctx, cancel := context.WithDeadline(n.ctx, until)
-	n.goRun(func() {
+	if !n.goRun(func() {
 		defer cancel()
 		n.hostLoop(ctx, slot, nil, func(conn net.Conn, _ *frame.Reader, typ frame.Type, _ []byte) {
 			if typ == frame.TypeHello {
@@ -471,7 +484,9 @@ func (n *Node) startTombstone(slot string, until time.Time) {
 			}
 			conn.Close()
 		})
-	})
+	}) {
+		cancel()
+	}
 }
 
 // spentSlot reports whether slot names a used-up PIN.

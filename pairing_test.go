@@ -9,6 +9,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -376,6 +377,65 @@ func TestClosedNode(t *testing.T) {
 	}
 	if _, err := a.PairGenerateLink(ctx); !errors.Is(err, ErrClosed) {
 		t.Fatalf("PairGenerateLink after Close = %v, want ErrClosed", err)
+	}
+}
+
+// TestCloseWhileBusy closes a node while other goroutines pair, connect and
+// are connected to: every call returns, nothing races (run with -race), and
+// no goroutine outlives Close (goleak in TestMain).
+func TestCloseWhileBusy(t *testing.T) {
+	url, _ := relaytest.Start(t, relay.Config{})
+	a := newTestNode(t, WithRelay(url))
+	b := newTestNode(t, WithRelay(url))
+	pairByPIN(t, a, b)
+	ctx := testCtx(t)
+	var (
+		wg    sync.WaitGroup
+		calls atomic.Int64
+	)
+	loop := func(call func() error) {
+		wg.Go(func() {
+			for range 200 {
+				calls.Add(1)
+				if err := call(); errors.Is(err, ErrClosed) {
+					return
+				}
+			}
+		})
+	}
+	loop(func() error {
+		p, err := a.PairGeneratePin(ctx)
+		if err == nil {
+			p.Cancel()
+		}
+		return err
+	})
+	loop(func() error {
+		s, err := a.ConnectAddr(ctx, b.PeerID(), b.Addr().String())
+		if err == nil {
+			s.Close()
+		}
+		return err
+	})
+	loop(func() error {
+		s, err := b.ConnectAddr(ctx, a.PeerID(), a.Addr().String())
+		if err == nil {
+			s.Close()
+		}
+		if a.ctx.Err() != nil {
+			return ErrClosed // a is gone: b's calls now only fail
+		}
+		return err
+	})
+	for i := 0; i < 400 && calls.Load() < 20; i++ { // at most 2 s
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	wg.Wait()
+	if _, err := a.PairGeneratePin(ctx); !errors.Is(err, ErrClosed) {
+		t.Fatalf("PairGeneratePin after Close = %v, want ErrClosed", err)
 	}
 }
 

@@ -93,7 +93,10 @@ func (in *initiator) startReachability(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("failed to register the pairing at the relay: %w", err)
 		}
-		n.goRun(func() { n.hostLoop(in.ctx, in.slot, conn, in.serveRelay) })
+		if !n.goRun(func() { n.hostLoop(in.ctx, in.slot, conn, in.serveRelay) }) {
+			conn.Close()
+			return ErrClosed
+		}
 	}
 	if n.cfg.mdns {
 		instance, err := discovery.NewInstanceName(n.cfg.rand)
@@ -111,11 +114,12 @@ func (in *initiator) startReachability(ctx context.Context) error {
 				return fmt.Errorf("failed to advertise on the LAN: %w", err)
 			}
 			n.log.Warn("LAN advertising failed; relying on the relay", "err", err)
-		} else {
-			n.goRun(func() {
-				<-in.ctx.Done()
-				adv.Close()
-			})
+		} else if !n.goRun(func() {
+			<-in.ctx.Done()
+			adv.Close()
+		}) {
+			adv.Close()
+			return ErrClosed
 		}
 	}
 	return nil

@@ -240,7 +240,10 @@ func (n *Node) restoreSession(name string) error {
 	n.sessions.restored = append(n.sessions.restored, s)
 	n.sessions.mu.Unlock()
 	n.log.Info("session restored", "peer", p.ID.Short(), "role", role.String())
-	n.goRun(func() { n.watchSession(s) })
+	if !n.goRun(func() { n.watchSession(s) }) {
+		inner.Close()
+		return ErrClosed
+	}
 	return nil
 }
 

@@ -268,7 +268,10 @@ func (n *Node) connect(ctx context.Context, peer PeerID, addrs []string) (*Sessi
 		return nil, ErrClosed
 	}
 	n.log.Info("session connected", "peer", p.ID.Short(), "path", path, "role", "dialer")
-	n.goRun(func() { n.watchSession(s) })
+	if !n.goRun(func() { n.watchSession(s) }) {
+		inner.Close()
+		return nil, ErrClosed
+	}
 	return s, nil
 }
 
@@ -507,7 +510,10 @@ func (n *Node) acceptSession(conn net.Conn, r *frame.Reader, tag, path string) {
 		return
 	}
 	n.log.Info("session connected", "peer", p.ID.Short(), "path", path, "role", "acceptor")
-	n.goRun(func() { n.watchSession(s) })
+	if !n.goRun(func() { n.watchSession(s) }) {
+		inner.Close()
+		return
+	}
 	select {
 	case n.sessions.incoming <- s:
 	default:
