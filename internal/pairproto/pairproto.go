@@ -324,11 +324,18 @@ func randOr(r io.Reader) io.Reader {
 }
 
 // bindContext closes conn's pending I/O when ctx ends; the returned func
-// stops watching and clears the deadline.
+// stops watching and clears the deadline (after the watcher, if it fired, so
+// it cannot set its deadline again afterwards).
 func bindContext(ctx context.Context, conn net.Conn) func() {
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+	fired := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		defer close(fired)
+		_ = conn.SetDeadline(time.Unix(1, 0))
+	})
 	return func() {
-		stop()
+		if !stop() {
+			<-fired
+		}
 		_ = conn.SetDeadline(time.Time{})
 	}
 }
