@@ -32,7 +32,11 @@ type Config struct {
 	// MaxHostWait is the longest a host may wait for a joiner, pings or not;
 	// then it gets CloseWaitExpired and may host again.
 	MaxHostWait time.Duration
-	// ReadHeaderTimeout is the http.Server's ReadHeaderTimeout (Serve only).
+	// ReadHeaderTimeout bounds, in Serve, reading a request (headers and
+	// body), writing a plain HTTP response, and a kept-alive connection's
+	// wait for its next request (http.Server's ReadHeaderTimeout,
+	// ReadTimeout, WriteTimeout, IdleTimeout). A server of your own that
+	// mounts Handler should set the same.
 	ReadHeaderTimeout time.Duration
 	// ShutdownTimeout bounds the graceful part of Serve's shutdown.
 	ShutdownTimeout time.Duration

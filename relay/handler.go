@@ -2,6 +2,7 @@ package relay
 
 import (
 	"context"
+	"encoding/base64"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -185,9 +186,17 @@ func (s *Server) serveJoin(w http.ResponseWriter, r *http.Request, slot string, 
 	<-wt.pipeDone
 }
 
-// isWebSocketUpgrade reports whether r asks for a WebSocket upgrade.
+// isWebSocketUpgrade reports whether r is a WebSocket opening handshake the
+// upgrade will accept (RFC 6455 section 4.2.1): a join that fails only at the
+// upgrade, after claiming the slot, would end the waiting host.
 func isWebSocketUpgrade(r *http.Request) bool {
-	return headerHasToken(r.Header, "Connection", "upgrade") && headerHasToken(r.Header, "Upgrade", "websocket")
+	if r.Method != http.MethodGet || !r.ProtoAtLeast(1, 1) ||
+		!headerHasToken(r.Header, "Connection", "upgrade") || !headerHasToken(r.Header, "Upgrade", "websocket") ||
+		r.Header.Get("Sec-WebSocket-Version") != "13" {
+		return false
+	}
+	key, err := base64.StdEncoding.DecodeString(r.Header.Get("Sec-WebSocket-Key"))
+	return err == nil && len(key) == 16
 }
 
 func headerHasToken(h http.Header, key, token string) bool {

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
 
@@ -459,5 +460,85 @@ func TestRemoteAddr(t *testing.T) {
 	h, _ := pair(t, url, "addr")
 	if got := h.RemoteAddr().String(); !strings.HasPrefix(url, "http://"+got) {
 		t.Fatalf("RemoteAddr %q, url %q", got, url)
+	}
+}
+
+// rawRequest sends req on a new TCP connection to the relay at url and
+// returns the connection and the status line of the answer (if any).
+func rawRequest(t *testing.T, url, req string) (net.Conn, string) {
+	t.Helper()
+	c, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if _, err := io.WriteString(c, req); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 512)
+	n, _ := c.Read(buf)
+	status, _, _ := strings.Cut(string(buf[:n]), "\r\n")
+	return c, status
+}
+
+// TestPlainHTTPBounded: a kept-alive connection and a request whose body
+// never comes are closed after ReadHeaderTimeout; no per-IP limit counts them,
+// so nothing else would.
+func TestPlainHTTPBounded(t *testing.T) {
+	t.Parallel()
+	url, _ := relaytest.Start(t, relay.Config{ReadHeaderTimeout: 200 * time.Millisecond})
+	for name, req := range map[string]string{
+		"kept alive":   "GET /healthz HTTP/1.1\r\nHost: relay\r\n\r\n",
+		"missing body": "GET /v1/slot/abc?mode=join HTTP/1.1\r\nHost: relay\r\nContent-Length: 100\r\n\r\n",
+	} {
+		c, _ := rawRequest(t, url, req)
+		start := time.Now()
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, err := io.Copy(io.Discard, c)
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			t.Errorf("%s: connection still open after %v", name, time.Since(start).Round(time.Millisecond))
+		}
+	}
+}
+
+// TestBadUpgradeLeavesHostWaiting: a join that asks for a WebSocket but whose
+// handshake the upgrade would refuse is turned away before it claims the
+// slot, so the waiting host stays and a proper joiner still pairs.
+func TestBadUpgradeLeavesHostWaiting(t *testing.T) {
+	t.Parallel()
+	url, _ := relaytest.Start(t, relay.Config{})
+	h, err := relay.Host(testCtx(t), url, "target")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	for name, req := range map[string]string{
+		"no key":      "GET /v1/slot/target?mode=join HTTP/1.1\r\nHost: relay\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\r\n",
+		"bad version": "GET /v1/slot/target?mode=join HTTP/1.1\r\nHost: relay\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 8\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+		"HTTP/1.0":    "GET /v1/slot/target?mode=join HTTP/1.0\r\nHost: relay\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+	} {
+		if _, status := rawRequest(t, url, req); !strings.Contains(status, " 426 ") {
+			t.Errorf("%s: got %q, want 426", name, status)
+		}
+	}
+	j, err := relay.Join(testCtx(t), url, "target")
+	if err != nil {
+		t.Fatalf("Join after the bad ones: %v", err)
+	}
+	defer j.Close()
+	checkEcho(t, h, j, "still here")
+}
+
+func TestDotSlotsRefused(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{".", ".."} {
+		if relay.ValidSlot(s) {
+			t.Errorf("ValidSlot(%q) = true", s)
+		}
+	}
+	if !relay.ValidSlot("...") || !relay.ValidSlot(".a") {
+		t.Error("dotted names refused")
 	}
 }

@@ -85,9 +85,16 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.life.serving = true
 	s.life.Unlock()
 
+	// Every plain HTTP exchange is bounded, or one source could hold
+	// connections (a kept-alive one, a request whose body never comes)
+	// that no per-IP limit counts. Upgraded connections are not: net/http
+	// clears the deadlines when the WebSocket hijacks the connection.
 	hs := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		ReadTimeout:       s.cfg.ReadHeaderTimeout,
+		WriteTimeout:      s.cfg.ReadHeaderTimeout,
+		IdleTimeout:       s.cfg.ReadHeaderTimeout,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 	serveErr := make(chan error, 1)

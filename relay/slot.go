@@ -6,9 +6,10 @@ import (
 )
 
 // ValidSlot reports whether s is a valid slot name: 1 to [MaxSlotLen] bytes of
-// ASCII letters, digits, '_', '-' and '.'.
+// ASCII letters, digits, '_', '-' and '.', other than "." and ".." (which a
+// URL path cannot carry as a name).
 func ValidSlot(s string) bool {
-	if len(s) == 0 || len(s) > MaxSlotLen {
+	if len(s) == 0 || len(s) > MaxSlotLen || s == "." || s == ".." {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
@@ -30,6 +31,8 @@ func checkSlot(s string) error {
 		return &RequestError{Reason: "empty slot name"}
 	case len(s) > MaxSlotLen:
 		return &RequestError{Reason: "slot name too long"}
+	case s == "." || s == "..":
+		return &RequestError{Reason: "slot name is a path element"}
 	case !ValidSlot(s):
 		return &RequestError{Reason: "slot name has a character outside [A-Za-z0-9_.-]"}
 	}
