@@ -21,6 +21,10 @@ const (
 	// plus room for what a transport puts around it (frame header, ratchet
 	// header and tag) when it decrypts in place.
 	recordBufSize = MaxRecord + 128
+	// bulkLinger: a reader keeps reading into pooled buffers until this many
+	// records passed without a large one (a stream's smaller records and the
+	// peer's control records come between large ones).
+	bulkLinger = 8
 )
 
 // bufPool recycles record buffers of capacity recordBufSize. The zero value

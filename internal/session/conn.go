@@ -54,13 +54,19 @@ func (c *conn) queueCtrlLocked(r *record) {
 func (s *Session) runReader(c *conn) {
 	defer s.wg.Done()
 	br, _ := c.t.(bufferedReceiver)
-	var buf []byte // pooled, for br
+	// While full records arrive (bulk), read them into pooled buffers that
+	// the records then keep; otherwise read into the transport's own buffer
+	// and copy, so an idle or chatty session holds no 64 KiB buffer.
+	var (
+		buf      []byte       // pooled, for br
+		sinceBig = bulkLinger // records since the last large Data record
+	)
 	for {
 		var (
 			b   []byte
 			err error
 		)
-		if br != nil {
+		if br != nil && sinceBig < bulkLinger {
 			if buf == nil {
 				buf = s.bufs.get()
 			}
@@ -73,8 +79,16 @@ func (s *Session) runReader(c *conn) {
 			return
 		}
 		r, derr := decodeRecord(b)
+		sinceBig = min(sinceBig+1, bulkLinger)
 		if derr == nil && r.typ == typeData {
+			if len(r.payload) >= pooledPayload {
+				sinceBig = 0
+			}
 			buf = ownPayload(&r, buf)
+		}
+		if sinceBig == bulkLinger && buf != nil {
+			s.bufs.put(buf)
+			buf = nil
 		}
 		s.mu.Lock()
 		if c.dead {
