@@ -57,10 +57,21 @@ are saved there (as 'cairn receive' does); without it they are refused.`,
 }
 
 type listener struct {
-	a     *app
-	dir   string
-	force bool
-	mu    sync.Mutex // serialises output
+	a      *app
+	dir    string
+	force  bool
+	claims transfer.Claims // one file at a time across the concurrent transfers into dir
+	mu     sync.Mutex      // serialises output
+}
+
+// allOK reports whether every file of a transfer arrived.
+func allOK(results []transfer.Result) bool {
+	for _, r := range results {
+		if !r.OK() {
+			return false
+		}
+	}
+	return true
 }
 
 func (l *listener) logf(format string, args ...any) {
@@ -113,7 +124,7 @@ func (l *listener) chat(ctx context.Context, sess *cairn.Session, ch *cairn.Chan
 func (l *listener) files(ctx context.Context, sess *cairn.Session, ch *cairn.Channel) {
 	started := time.Now()
 	results, err := transfer.Receive(ctx, ch, transfer.ReceiveOptions{
-		Dir: l.dir, Force: l.force,
+		Dir: l.dir, Force: l.force, Claims: &l.claims,
 		OnResult: func(r transfer.Result) {
 			l.mu.Lock()
 			defer l.mu.Unlock()
@@ -121,7 +132,7 @@ func (l *listener) files(ctx context.Context, sess *cairn.Session, ch *cairn.Cha
 		},
 	})
 	if l.a.jsonOut {
-		l.emit(map[string]any{"event": "received", "peer": sess.Peer().String(), "dir": l.dir, "files": nonNil(results), "seconds": time.Since(started).Seconds(), "ok": err == nil})
+		l.emit(map[string]any{"event": "received", "peer": sess.Peer().String(), "dir": l.dir, "files": nonNil(results), "seconds": time.Since(started).Seconds(), "ok": err == nil && allOK(results)})
 	}
 	if err != nil {
 		l.logf("transfer from %s failed: %s", sess.Peer().Short(), oneLine(err))

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 )
 
 // ReceiveOptions configures [Receive].
@@ -25,6 +26,10 @@ type ReceiveOptions struct {
 	Progress Progress
 	// OnResult, if set, is called as each file or folder completes.
 	OnResult func(Result)
+	// Claims, shared by concurrent Receive calls into the same Dir, keeps
+	// them from receiving the same file at once (ErrBusy). Nil: a private
+	// one, enough when one Receive runs at a time.
+	Claims *Claims
 }
 
 // Receive receives files over ch into opts.Dir until the sender finishes.
@@ -43,6 +48,9 @@ func Receive(ctx context.Context, ch Channel, opts ReceiveOptions) ([]Result, er
 		return nil, fmt.Errorf("cannot open %s: %w", opts.Dir, unwrapPath(err))
 	}
 	defer root.Close()
+	if opts.Claims == nil {
+		opts.Claims = new(Claims)
+	}
 	r := &receiver{ch: ch, root: root, opts: opts}
 	var results []Result
 	for {
@@ -64,6 +72,9 @@ func Receive(ctx context.Context, ch Channel, opts ReceiveOptions) ([]Result, er
 			return results, err
 		}
 		res, err := r.item(ctx, h)
+		if err != nil && res.OK() {
+			res.Err = sanitize(err.Error()) // the file did not arrive, whatever else happened
+		}
 		results = append(results, res)
 		if opts.OnResult != nil {
 			opts.OnResult(res)
@@ -110,6 +121,12 @@ func (r *receiver) item(ctx context.Context, h header) (Result, error) {
 			return r.refuse(ctx, res, fmt.Errorf("cannot create folder %s: %w", sanitize(dir), unwrapPath(err)))
 		}
 	}
+	// Case-folded: on a case-insensitive file system "A" and "a" are one file.
+	claim := strings.ToLower(path.Clean(h.Name))
+	if !r.opts.Claims.claim(claim) {
+		return r.refuse(ctx, res, fmt.Errorf("%s: %w", res.Name, ErrBusy))
+	}
+	defer r.opts.Claims.release(claim)
 	part := name + PartSuffix
 	f, err := r.root.OpenFile(part, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
@@ -142,6 +159,11 @@ func (r *receiver) item(ctx context.Context, h header) (Result, error) {
 		return res, err
 	}
 	if len(msg) > 0 && msg[0] == msgEnd { // the sender gave up before starting
+		if offset == 0 {
+			// Nothing to resume: leave no empty .cairn-part behind.
+			f.Close()
+			_ = r.root.Remove(part)
+		}
 		return r.finishAborted(ctx, res, msg)
 	}
 	var s start

@@ -28,6 +28,7 @@ import (
 	"io/fs"
 	"path"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -69,7 +70,39 @@ var (
 	ErrProtocol = errors.New("transfer protocol error")
 	// ErrRefused: the receiver refused a file; Result.Err says why.
 	ErrRefused = errors.New("refused by the receiver")
+	// ErrBusy: another transfer into the same folder is receiving that file.
+	ErrBusy = errors.New("another transfer is receiving this file")
 )
+
+// Claims keeps concurrent receives into one folder from writing the same
+// file: each holds the file's name while it receives it. Otherwise two of
+// them would share one .cairn-part, and the second could keep writing into
+// the file after the first checked its hash and put it in place. The zero
+// value is ready to use; share one among the Receive calls of a process.
+type Claims struct {
+	mu   sync.Mutex
+	held map[string]bool
+}
+
+// claim takes name and reports whether it was free.
+func (c *Claims) claim(name string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.held[name] {
+		return false
+	}
+	if c.held == nil {
+		c.held = make(map[string]bool)
+	}
+	c.held[name] = true
+	return true
+}
+
+func (c *Claims) release(name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.held, name)
+}
 
 type header struct {
 	Name string      `json:"name"`
@@ -165,6 +198,10 @@ func ValidName(name string) error {
 		case len(c) > maxComponentLen:
 			return bad("path component too long")
 		}
+	}
+	// The file is received as NAME.cairn-part, which must fit too.
+	if last := name[strings.LastIndexByte(name, '/')+1:]; len(last)+len(PartSuffix) > maxComponentLen {
+		return bad(fmt.Sprintf("file name longer than %d bytes", maxComponentLen-len(PartSuffix)))
 	}
 	if path.Clean(name) != name {
 		return bad("not a clean path")

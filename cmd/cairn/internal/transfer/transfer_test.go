@@ -7,9 +7,9 @@ import (
 )
 
 func TestValidName(t *testing.T) {
-	good := []string{"a", "a.txt", "dir/a.txt", "d/e/f", "ünïcode.txt", "with space", ".hidden", "a..b"}
+	good := []string{"a", "a.txt", "dir/a.txt", "d/e/f", "ünïcode.txt", "with space", ".hidden", "a..b", strings.Repeat("a", 244), strings.Repeat("d", 255) + "/a"}
 	bad := []string{"", ".", "..", "../a", "a/..", "a/../b", "/abs", "a//b", "a/", "./a", "a\\b", "a\x00b", "a\nb",
-		"a\x1b[2J", "a\u202eb", "x" + PartSuffix, "\xff", strings.Repeat("a", 256), strings.Repeat("a/", 3000)}
+		"a\x1b[2J", "a\u202eb", "x" + PartSuffix, "\xff", strings.Repeat("a", 256), strings.Repeat("a", 245), "d/" + strings.Repeat("a", 245), strings.Repeat("a/", 3000)}
 	for _, n := range good {
 		if err := ValidName(n); err != nil {
 			t.Errorf("ValidName(%q) = %v", n, err)
