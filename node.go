@@ -92,6 +92,10 @@ func New(opts ...Option) (*Node, error) {
 		st.Close()
 		return nil, fmt.Errorf("cairn: failed to load the identity: %w", err)
 	}
+	if len(cfg.passphrase) > 0 && !st.Sealed() {
+		cfg.logger.Warn("the identity key was created without a passphrase and stays unsealed; the passphrase is not used")
+	}
+	clear(cfg.passphrase) // the store keeps what it needs
 	ln, err := net.Listen("tcp", cfg.listenAddr)
 	if err != nil {
 		st.Close()
@@ -120,6 +124,11 @@ func New(opts ...Option) (*Node, error) {
 	n.log.Info("node started", "listen", ln.Addr().String())
 	return n, nil
 }
+
+// IdentitySealed reports whether the identity key in the data directory is
+// sealed with a passphrase. A passphrase given for a key created without one
+// does not seal it.
+func (n *Node) IdentitySealed() bool { return n.store.Sealed() }
 
 // PeerID returns this node's PeerID.
 func (n *Node) PeerID() PeerID { return n.id.PeerID() }

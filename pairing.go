@@ -407,7 +407,10 @@ func (in *initiator) attempt(conn net.Conn, r *frame.Reader, path string) {
 		return
 	}
 	n := in.n
-	var stored *pairproto.Outcome
+	var (
+		stored   *pairproto.Outcome
+		previous *store.Peer // the entry a re-pairing replaced
+	)
 	out, err := pairproto.Initiate(in.ctx, conn, r, pairproto.Config{
 		Password: password,
 		Identity: n.id,
@@ -416,6 +419,9 @@ func (in *initiator) attempt(conn net.Conn, r *frame.Reader, path string) {
 	}, func(o *pairproto.Outcome) error {
 		if o.Peer == n.PeerID() {
 			return fmt.Errorf("%w: paired with itself", ErrProtocol)
+		}
+		if p, err := n.store.Peer(o.Peer); err == nil {
+			previous = &p
 		}
 		if err := n.storePeer(o); err != nil {
 			return err
@@ -426,8 +432,13 @@ func (in *initiator) attempt(conn net.Conn, r *frame.Reader, path string) {
 	if err != nil {
 		if stored != nil {
 			// The responder never got our commit: undo, so neither side
-			// keeps a half pairing.
-			_ = n.store.DeletePeer(stored.Peer)
+			// keeps a half pairing. A re-pairing restores the entry it
+			// replaced, which the responder still holds.
+			if previous != nil {
+				_ = n.store.PutPeer(*previous)
+			} else {
+				_ = n.store.DeletePeer(stored.Peer)
+			}
 			n.refreshAcceptors()
 		}
 		var ae *pairproto.AttemptError

@@ -497,3 +497,39 @@ func hostWhenFree(ctx context.Context, url, slot string) (net.Conn, error) {
 		}
 	}
 }
+
+// TestPassphraseSealing: a passphrase seals a new identity key; given for a
+// key created without one, it does not, and IdentitySealed says so.
+func TestPassphraseSealing(t *testing.T) {
+	open := func(dir string, opts ...Option) *Node {
+		t.Helper()
+		n, err := New(append([]Option{WithDataDir(dir), WithListenAddr("127.0.0.1:0"), WithMDNS(false)}, opts...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	sealedDir := t.TempDir()
+	n := open(sealedDir, WithPassphrase([]byte("correct horse")))
+	id := n.PeerID()
+	if !n.IdentitySealed() {
+		t.Error("new identity with a passphrase is not sealed")
+	}
+	n.Close()
+	if _, err := New(WithDataDir(sealedDir), WithListenAddr("127.0.0.1:0"), WithMDNS(false), WithPassphrase([]byte("wrong"))); err == nil {
+		t.Error("sealed identity opened with the wrong passphrase")
+	}
+	n = open(sealedDir, WithPassphrase([]byte("correct horse")))
+	if n.PeerID() != id {
+		t.Error("sealed identity reopened as another")
+	}
+	n.Close()
+
+	plainDir := t.TempDir()
+	open(plainDir).Close()
+	n = open(plainDir, WithPassphrase([]byte("too late")))
+	if n.IdentitySealed() {
+		t.Error("plain identity reported sealed")
+	}
+	n.Close()
+}

@@ -190,13 +190,17 @@ func (a *app) openNode(mode nodeMode, extra ...cairn.Option) (*cairn.Node, error
 			opts = append(opts, cairn.WithRelay(a.relayURL))
 		}
 	}
-	if p := os.Getenv("CAIRN_PASSPHRASE"); p != "" {
-		opts = append(opts, cairn.WithPassphrase([]byte(p)))
+	passphrase := os.Getenv("CAIRN_PASSPHRASE")
+	if passphrase != "" {
+		opts = append(opts, cairn.WithPassphrase([]byte(passphrase)))
 	}
 	opts = append(opts, extra...)
 	n, err := cairn.New(opts...)
 	if err != nil {
 		return nil, err
+	}
+	if passphrase != "" && !n.IdentitySealed() {
+		a.status("note: the identity key was created without a passphrase; CAIRN_PASSPHRASE does not seal it\n")
 	}
 	if mode == online && a.relayURL == "" && a.noMDNS {
 		n.Close()
