@@ -64,7 +64,7 @@ type chunk struct {
 func newChannel(s *Session, id uint32, name string) *Channel {
 	ch := &Channel{s: s, id: id, name: name, wlock: make(chan struct{}, 1), rlock: make(chan struct{}, 1)}
 	ch.send.limit = uint64(s.peerWindow)
-	ch.recv.advertised = uint64(s.cfg.RecvBuffer)
+	ch.recv.advertised = uint64(s.window)
 	return ch
 }
 

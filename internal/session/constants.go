@@ -61,6 +61,9 @@ const (
 	// a uint32 on the wire).
 	minRecvBuffer = 4 << 10
 	maxRecvBuffer = 1 << 30
+	// maxPendingRefusals bounds the channel refusals the peer has not yet
+	// acknowledged; one more fails the session.
+	maxPendingRefusals = 256
 	// minChunk: a sender waits for window room rather than send a Data
 	// record smaller than this (unless the data itself is smaller).
 	minChunk = 4 << 10

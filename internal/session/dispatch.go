@@ -133,12 +133,21 @@ func (s *Session) openLocked(r *record) verdict {
 	ch := newChannel(s, r.chanID, r.name)
 	s.chans[r.chanID] = ch
 	if s.live >= s.cfg.MaxChannels {
+		// A refusal queues records (Fin, Stop) outside the send window: a
+		// peer that opens channel after channel without acknowledging them
+		// would grow the send queue without bound.
+		for len(s.refusals) > 0 && s.refusals[0] < s.out.base {
+			s.refusals = s.refusals[1:]
+		}
+		if len(s.refusals) >= maxPendingRefusals {
+			return verdict{fail: badf("peer opened %d channels past the limit without acknowledging the refusals", maxPendingRefusals)}
+		}
 		// Refuse: stop the peer writing and end our side; the channel is
 		// removed when the peer's Fin arrives.
 		s.log.Warn("refused channel: too many channels", "channel", r.chanID)
 		ch.refused, ch.closed, ch.send.closed = true, true, true
 		s.finLocked(ch)
-		s.queueLocked(appendRecord(nil, &record{typ: typeStop, chanID: ch.id}))
+		s.refusals = append(s.refusals, s.queueLocked(appendRecord(nil, &record{typ: typeStop, chanID: ch.id})))
 		return verdict{}
 	}
 	s.live++

@@ -152,3 +152,45 @@ func TestReadHelloRejects(t *testing.T) {
 		t.Fatalf("silent dialer: %v", err)
 	}
 }
+
+// TestRefusalFlood: a peer that opens channel after channel past
+// MaxChannels (closing each at once) and never acknowledges the refusals
+// cannot grow the acceptor's send queue without bound: the session fails.
+func TestRefusalFlood(t *testing.T) {
+	d, s := rawPeer(t)
+	go func() { // read what the acceptor sends, acknowledge nothing
+		for {
+			if _, err := d.Recv(); err != nil {
+				return
+			}
+		}
+	}()
+	seq := uint64(0)
+	sequenced := func(typ byte, id uint32, rest ...byte) []byte {
+		b := binary.BigEndian.AppendUint64([]byte{typ}, seq)
+		b = binary.BigEndian.AppendUint32(b, id)
+		seq++
+		return append(b, rest...)
+	}
+	id := uint32(1) // the dialer's channels are odd
+	for i := 0; i < 256+256+10 && s.Err() == nil; i++ {
+		if err := d.Send(sequenced(0x20, id, 1, 'c')); err != nil { // Open "c"
+			break
+		}
+		if i >= 256 { // past the default MaxChannels: refused, then finished
+			if err := d.Send(sequenced(0x22, id)); err != nil { // Fin
+				break
+			}
+		}
+		id += 2
+	}
+	select {
+	case <-s.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatalf("session survived the flood with %d records unacknowledged", s.Stats().Unacked)
+	}
+	mustIs(t, s.Err(), session.ErrProtocol)
+	if n := s.Stats().Unacked; n > 2*256*13+1<<20 {
+		t.Fatalf("%d bytes queued before the session failed", n)
+	}
+}

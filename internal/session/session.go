@@ -36,12 +36,16 @@ type Session struct {
 	droppedAt  time.Time     // when conn last became nil
 	lastDrop   error         // why it did
 	peerWindow uint32        // the peer's per-channel receive window
-	out        sendQueue     // sequenced records not yet acknowledged
-	sendSig    notifier      // out shrank, a credit grew, or a channel changed state
-	recvNext   uint64        // next sequence number expected from the peer
-	ackOwed    int           // sequenced records received since the last Ack
-	ackForce   bool          // send an Ack even if none is owed (heartbeat)
-	closeRec   []byte        // a Close record the writer sends last
+	// window is the per-channel receive window this side announced in its
+	// first Hello or Welcome: the credit the peer starts every new channel
+	// with. A restored session keeps it even if Config.RecvBuffer changed.
+	window     uint32
+	out        sendQueue // sequenced records not yet acknowledged
+	sendSig    notifier  // out shrank, a credit grew, or a channel changed state
+	recvNext   uint64    // next sequence number expected from the peer
+	ackOwed    int       // sequenced records received since the last Ack
+	ackForce   bool      // send an Ack even if none is owed (heartbeat)
+	closeRec   []byte    // a Close record the writer sends last
 	chans      map[uint32]*Channel
 	nextChanID uint32 // next id for a channel this side opens
 	lastPeerID uint32 // highest id of a channel the peer opened
@@ -62,6 +66,9 @@ type Session struct {
 	bufs      bufPool
 	ackedBufs [][]byte
 	sending   int
+	// refusals holds the sequence numbers of the Stops refusing channels
+	// past MaxChannels that the peer has not acknowledged (ascending).
+	refusals []uint64
 }
 
 // New starts a session on its first transport t, which must already be
@@ -184,6 +191,7 @@ func allocSession(cfg Config, id ID, peerWindow uint32) *Session {
 		dropped:    make(chan struct{}, 1),
 		done:       make(chan struct{}),
 		peerWindow: peerWindow,
+		window:     uint32(cfg.RecvBuffer),
 		chans:      make(map[uint32]*Channel),
 		nextChanID: 1,
 	}

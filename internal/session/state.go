@@ -9,10 +9,11 @@ import (
 // Saved state encoding (see Suspend, Restore and docs/PROTOCOL.md section 9,
 // "Suspend and restore"). All integers are big-endian:
 //
-//	magic        "cses" (4) · version u8 (= 1)
+//	magic        "cses" (4) · version u8 (= 2)
 //	role         u8 (1 dialer, 2 acceptor)
 //	session_id   [16]
 //	peer_window  u32
+//	window       u32   the window this side announced: a new channel's credit
 //	recv_next    u64   next sequence number expected from the peer
 //	out_base     u64   sequence number of the first unacknowledged record
 //	next_chan    u32   next id for a channel this side opens
@@ -29,9 +30,9 @@ import (
 // refused with a *StateError. Decoding then encoding reproduces the input.
 const (
 	stateMagic   = "cses"
-	stateVersion = 1
+	stateVersion = 2 // 2 added window
 	// stateHdrLen is the fixed part before the records.
-	stateHdrLen = 4 + 1 + 1 + 16 + 4 + 8 + 8 + 4 + 4
+	stateHdrLen = 4 + 1 + 1 + 16 + 4 + 4 + 8 + 8 + 4 + 4
 	// minChanLen is the smallest encoding of a channel (one-byte name, no
 	// data), used to bound the channel count by the input length.
 	minChanLen = 4 + 2 + 1 + 1 + 5*8 + 4 + 4
@@ -58,6 +59,7 @@ type savedState struct {
 	role       Role
 	id         ID
 	peerWindow uint32
+	window     uint32
 	recvNext   uint64
 	outBase    uint64
 	out        [][]byte // encoded sequenced records, from outBase on
@@ -87,6 +89,7 @@ func appendState(dst []byte, st *savedState) []byte {
 	dst = append(dst, stateVersion, byte(st.role))
 	dst = append(dst, st.id[:]...)
 	dst = be.AppendUint32(dst, st.peerWindow)
+	dst = be.AppendUint32(dst, st.window)
 	dst = be.AppendUint64(dst, st.recvNext)
 	dst = be.AppendUint64(dst, st.outBase)
 	dst = be.AppendUint32(dst, st.nextChanID)
@@ -204,6 +207,10 @@ func decodeState(data []byte) (*savedState, error) {
 	st.peerWindow = r.u32("peer window")
 	if r.err == nil && checkWindow(st.peerWindow) != nil {
 		r.fail("peer window %d out of range", st.peerWindow)
+	}
+	st.window = r.u32("window")
+	if r.err == nil && checkWindow(st.window) != nil {
+		r.fail("window %d out of range", st.window)
 	}
 	st.recvNext = r.u64("receive sequence")
 	st.outBase = r.u64("send sequence")

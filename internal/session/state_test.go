@@ -22,10 +22,10 @@ func sampleStates() []*savedState {
 	}
 	w := uint64(DefaultRecvBuffer)
 	return []*savedState{
-		{role: Dialer, id: id, peerWindow: 1 << 20, nextChanID: 1},
-		{role: Acceptor, id: id, peerWindow: 4096, recvNext: 9, outBase: 1 << 40, nextChanID: 2, lastPeerID: 7},
+		{role: Dialer, id: id, peerWindow: 1 << 20, window: 1 << 20, nextChanID: 1},
+		{role: Acceptor, id: id, peerWindow: 4096, window: 1 << 22, recvNext: 9, outBase: 1 << 40, nextChanID: 2, lastPeerID: 7},
 		{
-			role: Dialer, id: id, peerWindow: 1 << 20, recvNext: 12, outBase: 3, nextChanID: 7, lastPeerID: 6,
+			role: Dialer, id: id, peerWindow: 1 << 20, window: 4096, recvNext: 12, outBase: 3, nextChanID: 7, lastPeerID: 6,
 			out: [][]byte{
 				appendRecord(nil, &record{typ: typeOpen, seq: 3, chanID: 5, name: "late"}),
 				data(4, 5, "hel", false),
@@ -44,7 +44,7 @@ func sampleStates() []*savedState {
 				{id: 6, name: "refused", flags: stClosed | stRefused | stSendClosed | stFinSent, advertised: w, limit: 4096},
 			},
 		},
-		{role: Acceptor, id: id, peerWindow: 1 << 30, nextChanID: 4, lastPeerID: 1, chans: []savedChannel{
+		{role: Acceptor, id: id, peerWindow: 1 << 30, window: 1 << 30, nextChanID: 4, lastPeerID: 1, chans: []savedChannel{
 			{id: 1, name: "skip", flags: stDiscard, limit: 1, advertised: 1 << 30, received: DataCost + 1, consumed: 0,
 				q: []chunk{{b: []byte("z"), end: true}}},
 		}},
@@ -78,9 +78,10 @@ func TestDecodeStateRejects(t *testing.T) {
 	}
 	for name, b := range map[string][]byte{
 		"magic":        append([]byte("csex"), appendState(nil, good)[4:]...),
-		"version":      func() []byte { b := appendState(nil, good); b[4] = 2; return b }(),
+		"version":      func() []byte { b := appendState(nil, good); b[4] = 1; return b }(),
 		"role":         mutate(func(st *savedState) { st.role = 3 }),
 		"window":       mutate(func(st *savedState) { st.peerWindow = 1 }),
+		"own window":   mutate(func(st *savedState) { st.window = 1 << 31 }),
 		"next parity":  mutate(func(st *savedState) { st.nextChanID = 8 }),
 		"peer parity":  mutate(func(st *savedState) { st.lastPeerID = 7 }),
 		"seq":          mutate(func(st *savedState) { st.outBase = 2 }),
@@ -142,7 +143,7 @@ func TestWriteStateFuzzSeeds(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	seeds := [][]byte{nil, []byte(stateMagic + "\x01")}
+	seeds := [][]byte{nil, []byte(stateMagic + "\x02")}
 	for _, st := range sampleStates() {
 		seeds = append(seeds, appendState(nil, st))
 	}

@@ -83,6 +83,7 @@ func (s *Session) stateLocked() *savedState {
 		role:       s.cfg.Role,
 		id:         s.id,
 		peerWindow: s.peerWindow,
+		window:     s.window,
 		recvNext:   s.recvNext,
 		outBase:    s.out.base,
 		out:        s.out.recs[s.out.head:],
@@ -165,6 +166,7 @@ func Restore(data []byte, cfg Config) (*Session, error) {
 		return nil, err
 	}
 	s := allocSession(cfg, st.id, st.peerWindow)
+	s.window = st.window // what the peer believes, whatever cfg.RecvBuffer is now
 	s.restored = true
 	s.recvNext = st.recvNext
 	s.out.base = st.outBase

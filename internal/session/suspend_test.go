@@ -1,6 +1,7 @@
 package session_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -234,6 +235,52 @@ func TestSuspendRestoreAcceptor(t *testing.T) {
 	}
 	if st := d.Stats(); st.BadRecords != 0 {
 		t.Fatalf("dialer stats %+v", st)
+	}
+}
+
+// TestRestoreSmallerRecvBuffer: a session restored with a smaller RecvBuffer
+// keeps giving new channels the window its peer was told at the start, so
+// the peer's data on a channel opened after the restore all arrives.
+func TestRestoreSmallerRecvBuffer(t *testing.T) {
+	b, d, a := startBoard(t)
+	ctx := ctxT(t, 20*time.Second)
+	b.setAcceptor(nil)
+	state, err := a.Suspend(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.lastEnd().Close()
+	waitEvent(t, d, session.EventDisconnected, 5*time.Second)
+	cfg := fastConfig(session.Acceptor)
+	cfg.RecvBuffer = 64 << 10 // the original was the default, 1 MiB
+	a2, err := session.Restore(state, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a2.Close()
+	b.setAcceptor(a2)
+	waitEvent(t, d, session.EventResumed, 10*time.Second)
+
+	ch, err := d.OpenChannel(ctx, "late")
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := bytes.Repeat([]byte{7}, 512<<10)
+	if err := ch.Send(ctx, big); err != nil {
+		t.Fatal(err)
+	}
+	if err := ch.Send(ctx, []byte("second")); err != nil {
+		t.Fatal(err)
+	}
+	got := acceptNamed(t, a2, "late")[0]
+	for i, want := range [][]byte{big, []byte("second")} {
+		msg, err := got.Receive(ctx)
+		if err != nil || !bytes.Equal(msg, want) {
+			t.Fatalf("message %d: %d bytes, %v; want %d bytes", i, len(msg), err, len(want))
+		}
+	}
+	if st := a2.Stats(); st.BadRecords != 0 {
+		t.Fatalf("restored acceptor stats %+v", st)
 	}
 }
 
