@@ -2,6 +2,7 @@ package cairn
 
 import (
 	"context"
+	"crypto/hkdf"
 	"crypto/hmac"
 	"crypto/sha256"
 	"errors"
@@ -406,6 +407,7 @@ func (n *Node) secureDial(ctx context.Context, conn net.Conn, p store.Peer, purp
 		ExpectedPeer: p.ID,
 		ExpectedKey:  p.PublicKey,
 		Prologue:     prologueFor(purpose, p.PairingSecret),
+		PayloadKey:   payloadKeyFor(p.PairingSecret),
 		Reader:       r,
 	})
 	if err != nil {
@@ -421,11 +423,9 @@ func (n *Node) secureDial(ctx context.Context, conn net.Conn, p store.Peer, purp
 	return link, nil
 }
 
-// prologueFor binds a handshake to its purpose and to the pair's secret.
-// Both peers know the secret; anyone else who reaches the acceptor's slot
-// gets a Noise message 2 it cannot decrypt (the handshake hash, which
-// authenticates it, holds the prologue), so the acceptor's identity stays
-// hidden from the relay and from a LAN observer.
+// prologueFor binds a handshake to its purpose and to the pair's secret, so
+// a handshake made for one purpose or pair fails for another. It hides
+// nothing (Noise derives no key from a prologue): payloadKeyFor does.
 func prologueFor(p wire.Purpose, pairingSecret [32]byte) []byte {
 	label := sessionPrologue
 	if p == wire.PurposeUnpair {
@@ -434,6 +434,20 @@ func prologueFor(p wire.Purpose, pairingSecret [32]byte) []byte {
 	mac := hmac.New(sha256.New, pairingSecret[:])
 	mac.Write([]byte("cairn-session-prologue"))
 	return mac.Sum(append([]byte(nil), label...))
+}
+
+// payloadKeyFor derives the key that seals the acceptor's identity in Noise
+// message 2 (handshake.Config.PayloadKey): HKDF-SHA256(ikm = pairing secret,
+// salt = empty, info = "cairn-session-payload-key-v1", 32). In XX whoever
+// sends message 1 can decrypt message 2; anyone who learnt a rendezvous tag
+// (the relay, a LAN observer of a dialer's Hello) could otherwise read the
+// acceptor's identity there.
+func payloadKeyFor(pairingSecret [32]byte) []byte {
+	k, err := hkdf.Key(sha256.New, pairingSecret[:], nil, "cairn-session-payload-key-v1", handshake.PayloadKeySize)
+	if err != nil {
+		panic("cairn: HKDF failed: " + err.Error()) // only for a bad output length
+	}
+	return k
 }
 
 // secureAccept runs the acceptor's side of Noise XX on conn, whose Hello
@@ -456,6 +470,7 @@ func (n *Node) secureAccept(conn net.Conn, r *frame.Reader, tag string, purpose 
 		ExpectedPeer: p.ID,
 		ExpectedKey:  p.PublicKey,
 		Prologue:     prologueFor(purpose, p.PairingSecret),
+		PayloadKey:   payloadKeyFor(p.PairingSecret),
 		Reader:       r,
 	})
 	if err != nil {

@@ -21,8 +21,15 @@ const (
 	// FinishedSize is the size of message 4, an HMAC-SHA256.
 	FinishedSize = 32
 	// MaxMessageSize bounds a handshake message: message 2 with the largest
-	// payload is 32 + 48 + MaxPayloadSize + 16 bytes.
-	MaxMessageSize = 32 + 48 + MaxPayloadSize + 16
+	// payload, sealed, is 32 + 48 + sealedOverhead + MaxPayloadSize + 16 bytes.
+	MaxMessageSize = 32 + 48 + sealedOverhead + MaxPayloadSize + 16
+	// PayloadKeySize is the size of Config.PayloadKey.
+	PayloadKeySize = 32
+	// PayloadSealLabel is the HKDF info of the message 2 payload key.
+	PayloadSealLabel = "cairn-handshake-payload-v1"
+	// sealedOverhead is what sealing adds to a payload: a nonce and a tag.
+	sealedOverhead   = payloadNonceSize + 16
+	payloadNonceSize = 16
 )
 
 // Config is one side's part in a handshake.
@@ -44,8 +51,15 @@ type Config struct {
 	// completes, but not signed by the identity.
 	Payload []byte
 	// Prologue is mixed into the handshake hash; both sides must use the
-	// same.
+	// same. It authenticates but hides nothing: Noise derives no key from it.
 	Prologue []byte
+	// PayloadKey, if set (PayloadKeySize bytes, the same on both sides),
+	// seals the responder's identity payload in message 2 once more, with a
+	// key derived from it. In XX (and in XXpsk3, whose psk comes in only with
+	// message 3) whoever sent message 1 can decrypt message 2, the
+	// authentication tag aside: only a secret the two sides share, mixed in
+	// here, hides the responder's identity from such an active attacker.
+	PayloadKey []byte
 	// Rand is the source of the static and ephemeral keys; nil means
 	// crypto/rand. Inject a deterministic source only for test vectors.
 	Rand io.Reader

@@ -2,6 +2,7 @@ package handshake
 
 import (
 	"bytes"
+	"crypto/cipher"
 	"crypto/ecdh"
 	"crypto/ed25519"
 	"crypto/hkdf"
@@ -10,9 +11,11 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/cairn-dev/cairn/identity"
 	"github.com/flynn/noise"
+	"golang.org/x/crypto/chacha20poly1305"
 )
 
 // machine is one side of a handshake without I/O: the wire driver and the
@@ -44,6 +47,9 @@ func newMachine(cfg Config, initiator bool) (*machine, error) {
 	}
 	if cfg.PSK != nil && len(cfg.PSK) != PSKSize {
 		return nil, fmt.Errorf("%w: psk is %d bytes, want %d", ErrConfig, len(cfg.PSK), PSKSize)
+	}
+	if cfg.PayloadKey != nil && len(cfg.PayloadKey) != PayloadKeySize {
+		return nil, fmt.Errorf("%w: payload key is %d bytes, want %d", ErrConfig, len(cfg.PayloadKey), PayloadKeySize)
 	}
 	if cfg.ExpectedKey != nil && len(cfg.ExpectedKey) != ed25519.PublicKeySize {
 		return nil, fmt.Errorf("%w: expected key is %d bytes", ErrConfig, len(cfg.ExpectedKey))
@@ -170,14 +176,46 @@ func (m *machine) readMsg1(msg []byte) error {
 	return nil
 }
 
-func (m *machine) writeMsg2() ([]byte, error) { return m.write(m.payload) }
+func (m *machine) writeMsg2() ([]byte, error) {
+	if m.cfg.PayloadKey == nil {
+		return m.write(m.payload)
+	}
+	// nonce || ChaCha20-Poly1305(key, payload), the key from PayloadKey,
+	// the initiator's ephemeral key and the nonce: new for every handshake.
+	sealed := make([]byte, payloadNonceSize, sealedOverhead+len(m.payload))
+	if _, err := io.ReadFull(m.cfg.Rand, sealed); err != nil {
+		return nil, fmt.Errorf("handshake: no randomness: %w", err)
+	}
+	aead := m.payloadAEAD(m.hs.PeerEphemeral(), sealed)
+	return m.write(aead.Seal(sealed, make([]byte, chacha20poly1305.NonceSize), m.payload, nil))
+}
 
 func (m *machine) readMsg2(msg []byte) error {
 	pl, err := m.read(msg)
 	if err != nil {
 		return err
 	}
+	if m.cfg.PayloadKey != nil {
+		if len(pl) < sealedOverhead {
+			return fmt.Errorf("%w: sealed payload of %d bytes", ErrBadPayload, len(pl))
+		}
+		aead := m.payloadAEAD(m.hs.LocalEphemeral().Public, pl[:payloadNonceSize])
+		if pl, err = aead.Open(nil, make([]byte, chacha20poly1305.NonceSize), pl[payloadNonceSize:], nil); err != nil {
+			return fmt.Errorf("%w: sealed payload", ErrDecrypt)
+		}
+	}
 	return m.verifyPeer(pl)
+}
+
+// payloadAEAD is the cipher that seals message 2's payload:
+// ChaCha20-Poly1305 keyed by HKDF-SHA256(ikm = PayloadKey, salt = the
+// initiator's ephemeral public key || nonce, info = PayloadSealLabel).
+func (m *machine) payloadAEAD(initiatorEphemeral, nonce []byte) cipher.AEAD {
+	salt := append(bytes.Clone(initiatorEphemeral), nonce...)
+	k, _ := hkdf.Key(sha256.New, m.cfg.PayloadKey, salt, PayloadSealLabel, chacha20poly1305.KeySize)
+	defer clear(k)
+	aead, _ := chacha20poly1305.New(k) // a 32-byte key: cannot fail
+	return aead
 }
 
 func (m *machine) writeMsg3() ([]byte, error) { return m.write(m.payload) }

@@ -12,6 +12,7 @@ const (
 	sessionKeyInfo    = "cairn-pairing-session-key-v1"
 	confirmKeyInfo    = "cairn-pairing-key-confirm-v1"
 	noisePSKInfo      = "cairn-pairing-noise-psk-v1"
+	payloadKeyInfo    = "cairn-pairing-payload-key-v1"
 	pairingSecretInfo = "cairn-pairing-secret-v1"
 
 	initiatorLabel = "initiator"
@@ -88,6 +89,16 @@ func VerifyConfirm(confirmKey [KeySize]byte, role Role, mac []byte) bool {
 // sessionKey, salt = empty, info = "cairn-pairing-noise-psk-v1", 32).
 func NoisePSK(sessionKey [KeySize]byte) [KeySize]byte {
 	return derive(sessionKey[:], nil, noisePSKInfo)
+}
+
+// NoisePayloadKey derives the key that seals the initiator's identity in
+// message 2 of the pairing's Noise handshake (handshake.Config.PayloadKey):
+// HKDF-SHA256(ikm = sessionKey, salt = empty,
+// info = "cairn-pairing-payload-key-v1", 32). XXpsk3 mixes the psk in only
+// with message 3, so without it whoever sent message 1 (a relay in the
+// middle) could read that identity.
+func NoisePayloadKey(sessionKey [KeySize]byte) [KeySize]byte {
+	return derive(sessionKey[:], nil, payloadKeyInfo)
 }
 
 // PairingSecret derives the long-term shared secret of two paired peers

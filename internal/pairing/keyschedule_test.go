@@ -96,13 +96,17 @@ func TestKeySchedule(t *testing.T) {
 	if want := refHKDF(sk[:], nil, "cairn-pairing-noise-psk-v1", 32); !bytes.Equal(psk[:], want) {
 		t.Fatalf("NoisePSK = %x, want %x", psk, want)
 	}
+	pk := NoisePayloadKey(sk)
+	if want := refHKDF(sk[:], nil, "cairn-pairing-payload-key-v1", 32); !bytes.Equal(pk[:], want) {
+		t.Fatalf("NoisePayloadKey = %x, want %x", pk, want)
+	}
 	hh := bytes.Repeat([]byte{0x22}, 32)
 	ps := PairingSecret(sk[:], hh)
 	if want := refHKDF(sk[:], hh, "cairn-pairing-secret-v1", 32); !bytes.Equal(ps[:], want) {
 		t.Fatalf("PairingSecret = %x, want %x", ps, want)
 	}
-	keys := map[[32]byte]string{sk: "session", ck: "confirm", psk: "psk", ps: "secret", mi: "mac-i", mr: "mac-r"}
-	if len(keys) != 6 {
+	keys := map[[32]byte]string{sk: "session", ck: "confirm", psk: "psk", ps: "secret", mi: "mac-i", mr: "mac-r", pk: "payload"}
+	if len(keys) != 7 {
 		t.Fatal("two keys of the schedule are equal")
 	}
 }

@@ -146,14 +146,16 @@ func Initiate(ctx context.Context, conn net.Conn, r *frame.Reader, cfg Config, c
 		return fail(ErrWrongSecret)
 	}
 
-	psk := pairing.NoisePSK(sessionKey)
+	psk, pk := pairing.NoisePSK(sessionKey), pairing.NoisePayloadKey(sessionKey)
 	defer clear(psk[:])
+	defer clear(pk[:])
 	res, err := handshake.Responder(ctx, conn, handshake.Config{
-		Identity: cfg.Identity,
-		PSK:      psk[:],
-		Payload:  []byte(cfg.Name),
-		Rand:     cfg.Rand,
-		Reader:   r,
+		Identity:   cfg.Identity,
+		PSK:        psk[:],
+		PayloadKey: pk[:],
+		Payload:    []byte(cfg.Name),
+		Rand:       cfg.Rand,
+		Reader:     r,
 	})
 	if err != nil {
 		return fail(handshakeError(err))
@@ -222,11 +224,13 @@ func Respond(ctx context.Context, conn net.Conn, slot string, cfg Config) (*Outc
 		return fail(fmt.Errorf("%w: %w", ErrPeerGone, err))
 	}
 
-	psk := pairing.NoisePSK(sessionKey)
+	psk, pk := pairing.NoisePSK(sessionKey), pairing.NoisePayloadKey(sessionKey)
 	defer clear(psk[:])
+	defer clear(pk[:])
 	res, err := handshake.Initiator(ctx, conn, handshake.Config{
 		Identity:     cfg.Identity,
 		PSK:          psk[:],
+		PayloadKey:   pk[:],
 		ExpectedPeer: cfg.ExpectPeer,
 		Payload:      []byte(cfg.Name),
 		Rand:         cfg.Rand,
