@@ -213,7 +213,7 @@ func (n *Node) runAcceptLoop() {
 
 // handleConn reads the Hello of a connection a peer dialled and routes it.
 func (n *Node) handleConn(conn net.Conn, path string) {
-	r := frame.NewReader(conn, frame.MaxFrameSize)
+	r := frame.NewReader(conn, wire.MaxHelloFrame)
 	_ = conn.SetReadDeadline(time.Now().Add(helloTimeout))
 	typ, body, err := r.ReadFrame()
 	if err != nil {
@@ -221,6 +221,7 @@ func (n *Node) handleConn(conn net.Conn, path string) {
 		conn.Close()
 		return
 	}
+	r.SetMaxSize(frame.MaxFrameSize)
 	_ = conn.SetReadDeadline(time.Time{})
 	n.route(conn, r, typ, body, path)
 }

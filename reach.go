@@ -146,13 +146,14 @@ func (n *Node) hostLoop(ctx context.Context, slot string, first net.Conn, serve 
 		if err == nil {
 			hosted := conn // the closure must not read conn, which the loop resets
 			stop := context.AfterFunc(ctx, func() { hosted.Close() })
-			r := frame.NewReader(conn, frame.MaxFrameSize)
+			r := frame.NewReader(conn, wire.MaxHelloFrame) // the first frame is a Hello
 			var (
 				typ  frame.Type
 				body []byte
 			)
 			typ, body, err = r.ReadFrame()
 			stop()
+			r.SetMaxSize(frame.MaxFrameSize)
 			if err == nil {
 				backoff = joinRetry
 				serve(conn, r, typ, body)

@@ -402,6 +402,10 @@ func (n *Node) secureDial(ctx context.Context, conn net.Conn, p store.Peer, purp
 		return nil, fmt.Errorf("failed to greet %s: %w", p.ID.Short(), err)
 	}
 	r := frame.NewReader(conn, frame.MaxFrameSize)
+	// Bounded like the acceptor's side: a host that accepts and then stays
+	// silent must not hold a Connect with a context that never ends.
+	ctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
+	defer cancel()
 	res, err := handshake.Initiator(ctx, conn, handshake.Config{
 		Identity:     n.id,
 		ExpectedPeer: p.ID,

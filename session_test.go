@@ -394,3 +394,24 @@ func TestStrangerLearnsNoIdentity(t *testing.T) {
 		t.Fatal("the stranger read the acceptor's identity key in message 2")
 	}
 }
+
+// TestOversizedHelloDropped: a connection whose first frame claims more than
+// a Hello can hold is dropped at once, before the node buffers anything for
+// it (it used to wait, with a buffer of the claimed size, for the body).
+func TestOversizedHelloDropped(t *testing.T) {
+	a := newTestNode(t)
+	conn, err := net.Dial("tcp", a.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte{0, 0x10, 0, 0, byte(frame.TypeHello)}); err != nil { // 1 MiB
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second)) // well below the Hello timeout
+	_, err = io.Copy(io.Discard, conn)
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		t.Fatal("the node kept the connection, waiting for a 1 MiB Hello")
+	}
+}

@@ -222,3 +222,28 @@ func TestReadFrameInto(t *testing.T) {
 		t.Fatalf("nil buf: %v %q", err, body)
 	}
 }
+
+func TestSetMaxSize(t *testing.T) {
+	var stream bytes.Buffer
+	w := NewWriter(&stream)
+	for _, n := range []int{8, 100} {
+		if err := w.WriteFrame(TypeRatchet, make([]byte, n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := NewReader(&stream, 16)
+	if _, _, err := r.ReadFrame(); err != nil {
+		t.Fatalf("small frame: %v", err)
+	}
+	r.SetMaxSize(0)
+	if r.MaxSize() != MaxFrameSize {
+		t.Fatalf("MaxSize = %d after SetMaxSize(0)", r.MaxSize())
+	}
+	if _, body, err := r.ReadFrame(); err != nil || len(body) != 100 {
+		t.Fatalf("frame after raising the limit: %d bytes, %v", len(body), err)
+	}
+	r = NewReader(bytes.NewReader([]byte{0, 0x10, 0, 0, 1}), 16)
+	if _, _, err := r.ReadFrame(); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("1 MiB frame under a 16-byte limit: %v", err)
+	}
+}

@@ -28,6 +28,16 @@ func NewReader(r io.Reader, maxSize int) *Reader {
 // MaxSize returns the largest frame length the Reader accepts.
 func (r *Reader) MaxSize() int { return r.max }
 
+// SetMaxSize changes the limit for the frames read from now on (maxSize <= 0
+// means MaxFrameSize): a connection can read its first frame with a small
+// limit and raise it once the peer is known.
+func (r *Reader) SetMaxSize(maxSize int) {
+	if maxSize <= 0 {
+		maxSize = MaxFrameSize
+	}
+	r.max = maxSize
+}
+
 // ReadFrame reads the next frame. The body is only valid until the next call:
 // the Reader reuses its buffer, so steady-state reading does not allocate.
 //

@@ -29,6 +29,10 @@ const (
 	helloMagic = "cairn1"
 	// MaxSlotLen bounds a slot name in a Hello.
 	MaxSlotLen = 128
+	// MaxHelloFrame is the longest frame (type byte and body) a Hello takes:
+	// read a connection's first frame with this limit, so that a stranger
+	// cannot make the reader allocate a large buffer before saying who it is.
+	MaxHelloFrame = 1 + len(helloMagic) + 2 + MaxSlotLen
 )
 
 // ErrMalformed is returned for a Hello or Reject that does not decode.
