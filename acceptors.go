@@ -175,9 +175,7 @@ func (n *Node) refreshAcceptors() {
 			a.hosted[tag] = stop
 			if !n.goRun(func() {
 				n.hostLoop(ctx, sessionSlotPrefix+tag, nil, func(conn net.Conn, r *frame.Reader, typ frame.Type, body []byte) {
-					if !n.goRun(func() { n.route(conn, r, typ, body, "relay") }) {
-						conn.Close()
-					}
+					n.servePending(conn, func() { n.route(conn, r, typ, body, "relay") })
 				})
 			}) {
 				stop()

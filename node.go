@@ -53,6 +53,9 @@ type Node struct {
 	ctx    context.Context // ends when the node closes
 	cancel context.CancelFunc
 	events *dropq.Queue[Event]
+	// pending bounds the connections, direct or through the relay, still
+	// saying or proving who they are (maxPendingConns).
+	pending chan struct{}
 	// run counts the goroutines Close waits for. closed is set, under the
 	// lock, before Close waits: goRun starts nothing after that, so no
 	// wg.Add can race with the wg.Wait.
@@ -111,6 +114,8 @@ func New(opts ...Option) (*Node, error) {
 		ctx:    ctx,
 		cancel: cancel,
 		events: dropq.New[Event](eventQueueSize),
+
+		pending: make(chan struct{}, maxPendingConns),
 	}
 	n.pairings.bySlot = make(map[string]*initiator)
 	n.pairings.spent = make(map[string]time.Time)
@@ -175,7 +180,6 @@ func (n *Node) goRun(f func()) bool {
 }
 
 func (n *Node) runAcceptLoop() {
-	pending := make(chan struct{}, maxPendingConns)
 	backoff := acceptBackoffMin
 	for {
 		conn, err := n.ln.Accept()
@@ -193,21 +197,27 @@ func (n *Node) runAcceptLoop() {
 			continue
 		}
 		backoff = acceptBackoffMin
-		select {
-		case pending <- struct{}{}:
-		default:
-			// Too many connections still saying or proving who they are.
-			n.log.Debug("too many pending connections; dropping one", "max", maxPendingConns)
-			conn.Close()
-			continue
-		}
-		if !n.goRun(func() {
-			defer func() { <-pending }()
-			n.handleConn(conn, "tcp")
-		}) {
-			<-pending
-			conn.Close()
-		}
+		n.servePending(conn, func() { n.handleConn(conn, "tcp") })
+	}
+}
+
+// servePending runs serve for conn in a goroutine, unless maxPendingConns
+// connections are still saying or proving who they are, or the node is
+// closing: then it closes conn.
+func (n *Node) servePending(conn net.Conn, serve func()) {
+	select {
+	case n.pending <- struct{}{}:
+	default:
+		n.log.Debug("too many pending connections; dropping one", "max", maxPendingConns)
+		conn.Close()
+		return
+	}
+	if !n.goRun(func() {
+		defer func() { <-n.pending }()
+		serve()
+	}) {
+		<-n.pending
+		conn.Close()
 	}
 }
 

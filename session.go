@@ -303,11 +303,18 @@ func mapSessionRefusal(err error) error {
 
 // Accept returns the next session a paired peer opened with this node.
 func (n *Node) Accept(ctx context.Context) (*Session, error) {
+	if n.ctx.Err() != nil {
+		return nil, ErrClosed
+	}
 	if s := n.sessions.popRestored(); s != nil {
 		return s, nil
 	}
 	select {
 	case s := <-n.sessions.incoming:
+		if n.ctx.Err() != nil { // the select may pick this over a closed node
+			s.Close()
+			return nil, ErrClosed
+		}
 		return s, nil
 	case <-n.ctx.Done():
 		return nil, ErrClosed
