@@ -73,7 +73,7 @@ type taggedConn struct {
 const sessionJoinWindow = 1500 * time.Millisecond
 
 // joinTags joins the first of the peer's relay slots that is hosted.
-func joinTags(ctx context.Context, relayURL string, tags []string) (net.Conn, error) {
+func joinTags(ctx context.Context, relayURL string, tags []string) (*taggedConn, error) {
 	slots := make([]string, len(tags))
 	for i, t := range tags {
 		slots[i] = sessionSlotPrefix + t

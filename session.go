@@ -349,23 +349,40 @@ func (n *Node) watchSession(s *Session) {
 
 // dialPeer finds a paired peer, sends a Hello for purpose and runs the
 // Noise XX handshake with the peer's key pinned, then starts the ratchet.
+// Each path (direct, LAN, relay) connects and runs the handshake on its own,
+// and the first to authenticate the peer wins: a host that copied the
+// peer's LAN advert, or a stale address, fails its handshake and leaves the
+// race to the other paths instead of ending it.
 func (n *Node) dialPeer(ctx context.Context, p store.Peer, purpose wire.Purpose, addrs []string) (*securelink.Link, string, error) {
 	tags := peerTags(p.PairingSecret, p.ID, time.Now())
 	dialers := map[string]func(context.Context) (net.Conn, error){}
+	secured := func(dial func(context.Context) (*taggedConn, error)) func(context.Context) (net.Conn, error) {
+		return func(ctx context.Context) (net.Conn, error) {
+			conn, err := dial(ctx)
+			if err != nil {
+				return nil, err
+			}
+			link, err := n.secureDial(ctx, conn, p, purpose, conn.tag)
+			if err != nil {
+				return nil, err
+			}
+			return &linkConn{Conn: conn, link: link}, nil
+		}
+	}
 	direct := false
 	if len(addrs) > 0 {
 		direct = true
-		dialers["direct"] = func(ctx context.Context) (net.Conn, error) {
+		dialers["direct"] = secured(func(ctx context.Context) (*taggedConn, error) {
 			conn, err := dialFirst(ctx, addrs)
 			if err != nil {
 				return nil, err
 			}
 			return &taggedConn{Conn: conn, tag: tags[0]}, nil
-		}
+		})
 	}
 	if n.cfg.mdns {
 		direct = true
-		dialers["lan"] = func(ctx context.Context) (net.Conn, error) {
+		dialers["lan"] = secured(func(ctx context.Context) (*taggedConn, error) {
 			var found string
 			conn, err := n.dialMDNS(ctx, sessionService, func(txt map[string]string) bool {
 				found = matchTag(txt, tags)
@@ -375,27 +392,31 @@ func (n *Node) dialPeer(ctx context.Context, p store.Peer, purpose wire.Purpose,
 				return nil, err
 			}
 			return &taggedConn{Conn: conn, tag: found}, nil
-		}
+		})
 	}
 	if n.cfg.relayURL != "" {
-		dialers["relay"] = func(ctx context.Context) (net.Conn, error) {
+		dialers["relay"] = secured(func(ctx context.Context) (*taggedConn, error) {
 			if direct && !sleepCtx(ctx, relayHeadStart) {
 				return nil, ctx.Err()
 			}
 			return joinTags(ctx, n.cfg.relayURL, tags)
-		}
+		})
 	}
 	conn, path, err := n.race(ctx, dialers)
 	if err != nil {
 		return nil, "", fmt.Errorf("failed to reach %s: %w", p.ID.Short(), err)
 	}
-	tag := conn.(*taggedConn).tag
-	link, err := n.secureDial(ctx, conn, p, purpose, tag)
-	if err != nil {
-		return nil, "", err
-	}
-	return link, path, nil
+	return conn.(*linkConn).link, path, nil
 }
+
+// linkConn carries a dialled path's secured link through race; closing it
+// (a path that lost the race) closes the link and destroys its keys.
+type linkConn struct {
+	net.Conn
+	link *securelink.Link
+}
+
+func (c *linkConn) Close() error { return c.link.Close() }
 
 // secureDial runs the dialer's side of Hello + Noise XX on conn.
 func (n *Node) secureDial(ctx context.Context, conn net.Conn, p store.Peer, purpose wire.Purpose, tag string) (*securelink.Link, error) {

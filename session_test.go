@@ -415,3 +415,19 @@ func TestOversizedHelloDropped(t *testing.T) {
 		t.Fatal("the node kept the connection, waiting for a 1 MiB Hello")
 	}
 }
+
+// TestImpostorPathLosesRace: a direct address that connects but cannot
+// authenticate as the peer (here another node, as a host copying the peer's
+// LAN advert would be) does not end the race: the relay path, slower but
+// genuine, wins.
+func TestImpostorPathLosesRace(t *testing.T) {
+	a, b, _ := pairedNodes(t)
+	impostor := newTestNode(t)
+	acc := acceptOne(t, a)
+	s, err := b.ConnectAddr(testCtx(t), a.PeerID(), impostor.Addr().String())
+	if err != nil {
+		t.Fatalf("Connect with an impostor's address first: %v", err)
+	}
+	defer s.Close()
+	exchange(t, s, acc)
+}
