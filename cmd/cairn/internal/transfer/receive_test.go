@@ -69,31 +69,23 @@ func (p peer) sendRaw(msg []byte) {
 	}
 }
 
-func (p peer) answer() answer {
+// expect reads the next message, which must be of type typ, into a T.
+func expect[T any](p peer, typ byte) T {
 	p.t.Helper()
+	var v T
 	msg, err := p.ch.Receive(p.ctx)
+	if err == nil {
+		err = decode(msg, typ, &v)
+	}
 	if err != nil {
 		p.t.Fatal(err)
 	}
-	var a answer
-	if err := decode(msg, msgAnswer, &a); err != nil {
-		p.t.Fatal(err)
-	}
-	return a
+	return v
 }
 
-func (p peer) result() result {
-	p.t.Helper()
-	msg, err := p.ch.Receive(p.ctx)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	var r result
-	if err := decode(msg, msgResult, &r); err != nil {
-		p.t.Fatal(err)
-	}
-	return r
-}
+func (p peer) answer() answer { p.t.Helper(); return expect[answer](p, msgAnswer) }
+
+func (p peer) result() result { p.t.Helper(); return expect[result](p, msgResult) }
 
 type receiveOutcome struct {
 	results []Result
