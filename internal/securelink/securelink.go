@@ -74,6 +74,11 @@ func New(conn net.Conn, r *frame.Reader, res *handshake.Result, initiator bool, 
 
 // Send encrypts and writes one record.
 func (l *Link) Send(record []byte) error {
+	// Checked before sealing: a record sealed and then not sent would cost
+	// the peer a skipped key.
+	if size := 1 + len(record) + ratchet.Overhead(); size > frame.MaxFrameSize {
+		return fmt.Errorf("failed to send: %w", &frame.TooLargeError{Size: int64(size), Max: frame.MaxFrameSize})
+	}
 	l.send.Lock()
 	defer l.send.Unlock()
 	// Seal straight after room for the frame header, so the record is
@@ -86,11 +91,7 @@ func (l *Link) Send(record []byte) error {
 		return fmt.Errorf("failed to encrypt: %w", err)
 	}
 	l.send.buf = msg
-	size := len(msg) - frame.HeaderSize // type byte + body
-	if size > frame.MaxFrameSize {
-		return fmt.Errorf("failed to send: %w", &frame.TooLargeError{Size: int64(size), Max: frame.MaxFrameSize})
-	}
-	binary.BigEndian.PutUint32(msg, uint32(size))
+	binary.BigEndian.PutUint32(msg, uint32(len(msg)-frame.HeaderSize)) // type byte + body
 	msg[frame.HeaderSize] = byte(frame.TypeRatchet)
 	if _, err := l.conn.Write(msg); err != nil {
 		return fmt.Errorf("failed to send: %w", err)

@@ -178,3 +178,21 @@ func TestRejectFrame(t *testing.T) {
 		t.Fatalf("Recv = %v, want a RejectError with CodeUnpaired", err)
 	}
 }
+
+// TestSendTooLarge: a record that cannot fit a frame is refused before it is
+// sealed, so the link goes on in step with the peer.
+func TestSendTooLarge(t *testing.T) {
+	ini, resp, _, _ := pair(t)
+	if err := ini.Send(make([]byte, frame.MaxFrameSize)); !errors.Is(err, frame.ErrTooLarge) {
+		t.Fatalf("oversized record: %v, want frame.ErrTooLarge", err)
+	}
+	if err := ini.Send([]byte("next")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := resp.Recv(); err != nil || string(got) != "next" {
+		t.Fatalf("after the refused record: %q, %v", got, err)
+	}
+	if n := resp.ratchet.st.SkippedKeys(); n != 0 {
+		t.Fatalf("the receiver holds %d skipped keys: the refused record used a message key", n)
+	}
+}
