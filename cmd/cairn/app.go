@@ -268,7 +268,12 @@ func argsUsage(check cobra.PositionalArgs) cobra.PositionalArgs {
 
 // timeoutOr turns a context error into a clear one.
 func timeoutOr(ctx context.Context, err error) error {
-	if errors.Is(err, context.DeadlineExceeded) || (ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded)) {
+	switch {
+	case ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return errTimedOut{} // the command's own --timeout
+	case errors.Is(err, cairn.ErrPeerNotFound):
+		return err // the search for the peer gave up: unreachable, not a timeout
+	case errors.Is(err, context.DeadlineExceeded):
 		return errTimedOut{}
 	}
 	return err

@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cairn-dev/cairn"
-	"github.com/cairn-dev/cairn/cmd/cairn/internal/transfer"
 )
 
 const (
@@ -247,7 +246,7 @@ func printChat(ctx context.Context, a *app, mu *sync.Mutex, s *cairn.Session, ch
 		if err != nil {
 			return
 		}
-		text := transfer.Sanitize(string(m))
+		text := sanitizeText(string(m))
 		mu.Lock()
 		if a.jsonOut {
 			_ = a.emit(map[string]any{"event": "message", "peer": s.Peer().String(), "name": s.PeerName(), "text": text})

@@ -39,7 +39,7 @@ behind one address.`,
 			limits.Logger = a.log
 			srv, err := relay.NewServer(limits)
 			if err != nil {
-				return err
+				return usageError{err} // only the flags feed the config
 			}
 			ln, url, err := listenRelay(ctx, addr, certFile, keyFile)
 			if err != nil {

@@ -29,7 +29,7 @@ const exitCodesHelp = `Exit codes:
   4    timeout: --timeout passed, or the PIN, QR code or link expired
   5    unknown peer, or a name or prefix that matches several peers
   6    peer unreachable: paired, but not found on the LAN or at the relay
-  130  interrupted (Ctrl-C)`
+  130  interrupted (Ctrl-C); 'cairn relay' shuts down cleanly and exits 0`
 
 // usageError marks command-line mistakes (exit code 2).
 type usageError struct{ err error }
@@ -55,14 +55,16 @@ func exitCode(err error) int {
 		return exitUsage
 	case errors.Is(err, cairn.ErrWrongSecret), errors.Is(err, cairn.ErrTooManyAttempts), errors.Is(err, cairn.ErrNoSuchPairing):
 		return exitWrongSecret
+	case errors.Is(err, cairn.ErrUnknownPeer), errors.Is(err, cairn.ErrAmbiguousPeer):
+		return exitUnknownPeer
+	// Before the timeout case: the search for a peer ends with its own
+	// deadline, and an offline peer is unreachable, not a timeout.
+	case errors.Is(err, cairn.ErrPeerNotFound), errors.Is(err, cairn.ErrNoTransport):
+		return exitUnreachable
 	case errors.Is(err, cairn.ErrExpired), errors.Is(err, context.DeadlineExceeded):
 		return exitTimeout
 	case errors.Is(err, cairn.ErrInvalidCode), errors.Is(err, errInvalidInput):
 		return exitUsage
-	case errors.Is(err, cairn.ErrUnknownPeer), errors.Is(err, cairn.ErrAmbiguousPeer):
-		return exitUnknownPeer
-	case errors.Is(err, cairn.ErrPeerNotFound), errors.Is(err, cairn.ErrNoTransport):
-		return exitUnreachable
 	}
 	return exitError
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -194,10 +195,36 @@ func TestExitCodes(t *testing.T) {
 		{cairn.ErrUnknownPeer, exitUnknownPeer},
 		{cairn.ErrAmbiguousPeer, exitUnknownPeer},
 		{cairn.ErrPeerNotFound, exitUnreachable},
+		// The search for a peer ends with its own deadline: still unreachable.
+		{fmt.Errorf("%w: %w", cairn.ErrPeerNotFound, context.DeadlineExceeded), exitUnreachable},
+		{timeoutOr(context.Background(), fmt.Errorf("%w: %w", cairn.ErrPeerNotFound, context.DeadlineExceeded)), exitUnreachable},
+		{timeoutOr(context.Background(), context.DeadlineExceeded), exitTimeout},
 		{cairn.ErrInvalidCode, exitUsage},
 	} {
 		if got := exitCode(tc.err); got != tc.code {
 			t.Errorf("exitCode(%v) = %d, want %d", tc.err, got, tc.code)
 		}
+	}
+	// The command's own --timeout wins over whatever the error says.
+	expired, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel()
+	if got := exitCode(timeoutOr(expired, cairn.ErrPeerNotFound)); got != exitTimeout {
+		t.Errorf("--timeout passed: exit %d, want %d", got, exitTimeout)
+	}
+}
+
+func TestSanitizeText(t *testing.T) {
+	long := strings.Repeat("日本", 200) + "\tend"
+	if got := sanitizeText(long); got != long {
+		t.Errorf("a long line with a tab changed: %d bytes -> %d", len(long), len(got))
+	}
+	if got := sanitizeText("a\x1b[2Jb\u202ec\xff\r\n"); got != "a?[2Jb?c???" {
+		t.Errorf("sanitizeText = %q", got)
+	}
+}
+
+func TestOneLine(t *testing.T) {
+	if got := oneLine(fmt.Errorf("cairn: failed: %w", errors.Join(errors.New("a"), errors.New("b")))); got != "failed: a; b" {
+		t.Errorf("oneLine = %q", got)
 	}
 }

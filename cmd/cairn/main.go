@@ -54,7 +54,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 // oneLine flattens an error (errors.Join uses newlines) into one line.
 func oneLine(err error) string {
-	msg := strings.TrimSpace(err.Error())
+	// The library prefixes its errors with "cairn: " too; say it once.
+	msg := strings.TrimPrefix(strings.TrimSpace(err.Error()), "cairn: ")
 	msg = strings.ReplaceAll(msg, "\r", "")
 	return strings.ReplaceAll(msg, "\n", "; ")
 }
