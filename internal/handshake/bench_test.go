@@ -105,6 +105,17 @@ func BenchmarkHandshakeXXpsk3(b *testing.B) {
 	}
 }
 
+// BenchmarkHandshakeXXSealed is XX as cairn's sessions run it: with a
+// payload key sealing message 2's identity.
+func BenchmarkHandshakeXXSealed(b *testing.B) {
+	icfg, rcfg := benchConfigs(b, nil)
+	icfg.PayloadKey, rcfg.PayloadKey = testPSK("payload"), testPSK("payload")
+	b.ReportAllocs()
+	for b.Loop() {
+		handshakeInProcess(b, icfg, rcfg)
+	}
+}
+
 // BenchmarkPrimitives is the baseline of BenchmarkHandshakeXX.
 func BenchmarkPrimitives(b *testing.B) {
 	p := newPrimitives(b)
