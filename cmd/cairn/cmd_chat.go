@@ -99,26 +99,27 @@ func (a *app) chat(ctx context.Context, n *cairn.Node, peer cairn.PeerID) error 
 			}
 		}
 	})
-	wg.Go(func() { // sessions we open, until there is one
+	wg.Go(func() { // sessions we open, until a chat runs on one
 		waiting := false
 		for {
 			s, err := n.Connect(ctx, peer)
-			if err == nil {
+			switch {
+			case err == nil:
 				select {
 				case arrived <- s:
 				case <-ctx.Done():
 					s.Close()
+					return
 				}
-				return
-			}
-			if errors.Is(err, cairn.ErrUnknownPeer) {
+				// Dial again later unless the chat starts on it (or on
+				// one the peer opened): opening the chat can still fail.
+			case errors.Is(err, cairn.ErrUnknownPeer):
 				select {
 				case fatal <- err:
 				default:
 				}
 				return
-			}
-			if !waiting {
+			case !waiting:
 				waiting = true
 				a.status("Waiting for %s to come online...\n", peer.Short())
 			}
