@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,8 +17,8 @@ import (
 // Advertisement is a service being answered for on the LAN. Stop it with
 // Close, or by cancelling the context given to Advertise.
 type Advertisement struct {
-	server *zeroconf.Server
-	log    *slog.Logger
+	servers []*zeroconf.Server // one per interface, each with its own addresses
+	log     *slog.Logger
 
 	stopOnce sync.Once
 	stop     chan struct{} // closed by Close
@@ -44,31 +45,46 @@ func Advertise(ctx context.Context, svc Service, opts Options) (*Advertisement, 
 	if err != nil {
 		return nil, err
 	}
-	ips := svc.IPs
-	if len(ips) == 0 {
-		if ips, err = interfaceIPs(ifaces); err != nil {
-			return nil, err
-		}
-	}
-	ipStrs := make([]string, 0, len(ips))
-	for _, ip := range ips {
+	for _, ip := range svc.IPs {
 		if ip.To16() == nil || ip.IsUnspecified() || ip.IsMulticast() {
 			return nil, fmt.Errorf("%w: cannot advertise address %v", ErrInvalidService, ip)
 		}
-		ipStrs = append(ipStrs, ip.String())
 	}
 	host, err := randomHost(opts.Rand)
 	if err != nil {
 		return nil, err
 	}
-	server, err := zeroconf.RegisterProxy(svc.Instance, svc.Type, "local.", svc.Port, host, ipStrs, txt, ifaces,
-		zeroconf.TTL(recordTTL))
-	if err != nil {
-		return nil, fmt.Errorf("failed to start the mDNS responder: %w", err)
+	a := &Advertisement{log: opts.logger(), stop: make(chan struct{})}
+	// One responder per interface, announcing that interface's own
+	// addresses: a single responder would send every interface's addresses
+	// (a VPN's, a container bridge's) on each link.
+	for _, ifc := range ifaces {
+		ips := svc.IPs
+		if len(ips) == 0 {
+			if ips, err = interfaceIPs([]net.Interface{ifc}); errors.Is(err, ErrNoAddresses) {
+				continue
+			} else if err != nil {
+				a.shutdown()
+				return nil, err
+			}
+		}
+		ipStrs := make([]string, 0, len(ips))
+		for _, ip := range ips {
+			ipStrs = append(ipStrs, ip.String())
+		}
+		server, err := zeroconf.RegisterProxy(svc.Instance, svc.Type, "local.", svc.Port, host, ipStrs, txt,
+			[]net.Interface{ifc}, zeroconf.TTL(recordTTL))
+		if err != nil {
+			a.shutdown()
+			return nil, fmt.Errorf("failed to start the mDNS responder on %s: %w", ifc.Name, err)
+		}
+		a.servers = append(a.servers, server)
+		a.log.Debug("mdns: advertising", "type", svc.Type, "instance", svc.Instance, "port", svc.Port,
+			"interface", ifc.Name, "addrs", ipStrs)
 	}
-	a := &Advertisement{server: server, log: opts.logger(), stop: make(chan struct{})}
-	a.log.Debug("mdns: advertising", "type", svc.Type, "instance", svc.Instance, "port", svc.Port,
-		"interfaces", ifaceNames(ifaces), "addrs", ipStrs)
+	if len(a.servers) == 0 {
+		return nil, ErrNoAddresses
+	}
 	a.wg.Add(1)
 	go a.run(ctx)
 	return a, nil
@@ -81,8 +97,16 @@ func (a *Advertisement) run(ctx context.Context) {
 	case <-ctx.Done():
 	case <-a.stop:
 	}
-	a.server.Shutdown() // sends the goodbye, closes sockets, waits for its goroutines
+	a.shutdown()
 	a.log.Debug("mdns: advertisement stopped")
+}
+
+// shutdown stops every responder: each sends its goodbye, closes its sockets
+// and waits for its goroutines.
+func (a *Advertisement) shutdown() {
+	for _, s := range a.servers {
+		s.Shutdown()
+	}
 }
 
 // Close stops answering, sends the goodbye and waits until the responder's
@@ -103,12 +127,4 @@ func randomHost(r io.Reader) (string, error) {
 		return "", fmt.Errorf("failed to read random bytes: %w", err)
 	}
 	return "cairn-" + hex.EncodeToString(b[:]), nil
-}
-
-func ifaceNames(ifaces []net.Interface) []string {
-	names := make([]string, len(ifaces))
-	for i, ifc := range ifaces {
-		names[i] = ifc.Name
-	}
-	return names
 }

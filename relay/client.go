@@ -94,7 +94,16 @@ func dial(ctx context.Context, relayURL, slot, mode string, opts []Option) (net.
 	}
 	hc := o.httpClient
 	if hc == nil {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
+		// A clone of the default transport without keep-alives (a
+		// WebSocket takes its connection over anyway); a program that
+		// replaced http.DefaultTransport with another RoundTripper gets a
+		// fresh one.
+		tr, ok := http.DefaultTransport.(*http.Transport)
+		if ok {
+			tr = tr.Clone()
+		} else {
+			tr = &http.Transport{Proxy: http.ProxyFromEnvironment}
+		}
 		tr.DisableKeepAlives = true
 		hc = &http.Client{Transport: tr}
 		defer tr.CloseIdleConnections()

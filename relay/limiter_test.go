@@ -2,6 +2,7 @@ package relay
 
 import (
 	"net/netip"
+	"net/url"
 	"testing"
 	"time"
 )
@@ -67,5 +68,21 @@ func TestSourceKey(t *testing.T) {
 		if got := sourceKey(in).String(); got != want {
 			t.Errorf("sourceKey(%q) = %s, want %s", in, got, want)
 		}
+	}
+}
+
+// TestSlotURLKeepsQuery: parameters in the operator's relay URL (a token,
+// say) survive, with mode set once.
+func TestSlotURLKeepsQuery(t *testing.T) {
+	got, err := slotURL("https://relay.example/base/?token=abc&mode=wrong", "s1", ModeJoin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q := u.Query(); q.Get("token") != "abc" || len(q["mode"]) != 1 || q.Get("mode") != ModeJoin || u.Path != "/base"+SlotPath+"s1" {
+		t.Fatalf("slotURL = %s", got)
 	}
 }

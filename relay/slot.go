@@ -101,7 +101,9 @@ func slotURL(relayURL, slot, mode string) (string, error) {
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/") + SlotPath + slot
 	u.RawPath = ""
-	u.RawQuery = url.Values{"mode": {mode}}.Encode()
+	q := u.Query() // keep the operator's parameters (a token, say)
+	q.Set("mode", mode)
+	u.RawQuery = q.Encode()
 	u.Fragment = ""
 	return u.String(), nil
 }
