@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 
 	"github.com/libp2p/zeroconf/v2"
 )
@@ -46,6 +47,7 @@ func Browse(ctx context.Context, serviceType string, opts Options, found func(En
 	if len(ifaces) == 1 {
 		b.zone = ifaces[0].Name
 	}
+	b.loopback = !slices.ContainsFunc(ifaces, func(i net.Interface) bool { return i.Flags&net.FlagLoopback == 0 })
 	// The library fails to start unless it can join the group in every
 	// address family it was asked for; fall back to one family.
 	var errs []error
@@ -69,9 +71,13 @@ func Browse(ctx context.Context, serviceType string, opts Options, found func(En
 type browser struct {
 	ifaces []net.Interface
 	zone   string
-	found  func(Entry) bool
-	log    *slog.Logger
-	seen   map[string]bool // instance names reported, at most maxEntries
+	// loopback: every interface browsed is a loopback one, so loopback
+	// addresses are genuine; from a LAN they would point a dialer at a
+	// service of its own machine.
+	loopback bool
+	found    func(Entry) bool
+	log      *slog.Logger
+	seen     map[string]bool // instance names reported, at most maxEntries
 }
 
 // run browses until found returns false (stopped), ctx is done (nil), or the
@@ -121,7 +127,7 @@ func (b *browser) convert(e *zeroconf.ServiceEntry) (Entry, bool) {
 		b.log.Debug("mdns: skipping instance with a bad TXT record", "instance", e.Instance, "err", err)
 		return Entry{}, false
 	}
-	addrs := entryAddrs(append(append([]net.IP(nil), e.AddrIPv4...), e.AddrIPv6...), e.Port, b.zone)
+	addrs := entryAddrs(append(append([]net.IP(nil), e.AddrIPv4...), e.AddrIPv6...), e.Port, b.zone, b.loopback)
 	if len(addrs) == 0 {
 		return Entry{}, false
 	}

@@ -86,8 +86,9 @@ func interfaceIPs(ifaces []net.Interface) ([]net.IP, error) {
 
 // entryAddrs converts the library's addresses to AddrPorts, deduplicated
 // and bounded by maxAddrsPerEntry. zone names the only interface in use, or
-// is "" (then IPv6 link-local addresses are dropped).
-func entryAddrs(ips []net.IP, port int, zone string) []netip.AddrPort {
+// is "" (then IPv6 link-local addresses are dropped). Loopback addresses are
+// kept only when loopback is set (browsing loopback interfaces only).
+func entryAddrs(ips []net.IP, port int, zone string, loopback bool) []netip.AddrPort {
 	var out []netip.AddrPort
 	for _, ip := range ips {
 		a, ok := netip.AddrFromSlice(ip)
@@ -101,7 +102,7 @@ func entryAddrs(ips []net.IP, port int, zone string) []netip.AddrPort {
 			}
 			a = a.WithZone(zone)
 		}
-		if !a.IsValid() || a.IsUnspecified() || a.IsMulticast() {
+		if !a.IsValid() || a.IsUnspecified() || a.IsMulticast() || a.IsLoopback() && !loopback {
 			continue
 		}
 		ap := netip.AddrPortFrom(a, uint16(port))

@@ -95,13 +95,17 @@ func TestEntryAddrs(t *testing.T) {
 		net.ParseIP("10.0.0.1"), net.ParseIP("10.0.0.1"), // duplicate
 		net.ParseIP("fe80::1"), net.ParseIP("2001:db8::1"),
 		net.ParseIP("::"), net.ParseIP("224.0.0.251"), {1, 2, 3}, // invalid ones
+		net.ParseIP("127.0.0.1"), net.ParseIP("::1"), // loopback: only when browsing loopback
 	}
-	got := entryAddrs(ips, 80, "")
+	got := entryAddrs(ips, 80, "", false)
 	want := []netip.AddrPort{netip.MustParseAddrPort("10.0.0.1:80"), netip.MustParseAddrPort("[2001:db8::1]:80")}
 	if !slices.Equal(got, want) {
 		t.Fatalf("no zone: got %v, want %v", got, want)
 	}
-	got = entryAddrs(ips, 80, "eth0")
+	if got := entryAddrs(ips, 80, "lo", true); !slices.Contains(got, netip.MustParseAddrPort("127.0.0.1:80")) {
+		t.Fatalf("browsing loopback: got %v", got)
+	}
+	got = entryAddrs(ips, 80, "eth0", false)
 	if !slices.Contains(got, netip.MustParseAddrPort("[fe80::1%eth0]:80")) {
 		t.Fatalf("with zone: got %v", got)
 	}
@@ -109,7 +113,7 @@ func TestEntryAddrs(t *testing.T) {
 	for i := range many {
 		many[i] = net.IPv4(10, 0, 1, byte(i))
 	}
-	if got := entryAddrs(many, 80, ""); len(got) != maxAddrsPerEntry {
+	if got := entryAddrs(many, 80, "", false); len(got) != maxAddrsPerEntry {
 		t.Fatalf("got %d addrs, want the cap %d", len(got), maxAddrsPerEntry)
 	}
 }
