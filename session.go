@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"sync"
 	"time"
 
@@ -593,8 +594,14 @@ func (n *Node) Unpair(ctx context.Context, peer PeerID) error {
 	if err != nil {
 		return err
 	}
+	// A peer reachable only at addresses the application gave (ConnectAddr)
+	// is told there too.
+	var addrs []string
+	for _, s := range n.sessions.ofPeer(p.ID) {
+		addrs = append(addrs, s.addrs...)
+	}
 	nctx, cancel := context.WithTimeout(ctx, unpairNoticeTimeout)
-	link, _, err := n.dialPeer(nctx, p, wire.PurposeUnpair, nil)
+	link, _, err := n.dialPeer(nctx, p, wire.PurposeUnpair, slices.Compact(addrs))
 	cancel()
 	if err != nil {
 		n.log.Info("could not tell the peer about the unpairing", "peer", p.ID.Short(), "err", err)
