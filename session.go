@@ -435,12 +435,14 @@ func (n *Node) secureDial(ctx context.Context, conn net.Conn, p store.Peer, purp
 	// silent must not hold a Connect with a context that never ends.
 	ctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
 	defer cancel()
+	pk := payloadKeyFor(p.PairingSecret)
+	defer clear(pk)
 	res, err := handshake.Initiator(ctx, conn, handshake.Config{
 		Identity:     n.id,
 		ExpectedPeer: p.ID,
 		ExpectedKey:  p.PublicKey,
 		Prologue:     prologueFor(purpose, p.PairingSecret),
-		PayloadKey:   payloadKeyFor(p.PairingSecret),
+		PayloadKey:   pk,
 		Reader:       r,
 	})
 	if err != nil {
@@ -498,12 +500,14 @@ func (n *Node) secureAccept(conn net.Conn, r *frame.Reader, tag string, purpose 
 	}
 	ctx, cancel := context.WithTimeout(n.ctx, handshakeTimeout)
 	defer cancel()
+	pk := payloadKeyFor(p.PairingSecret)
+	defer clear(pk)
 	res, err := handshake.Responder(ctx, conn, handshake.Config{
 		Identity:     n.id,
 		ExpectedPeer: p.ID,
 		ExpectedKey:  p.PublicKey,
 		Prologue:     prologueFor(purpose, p.PairingSecret),
-		PayloadKey:   payloadKeyFor(p.PairingSecret),
+		PayloadKey:   pk,
 		Reader:       r,
 	})
 	if err != nil {
