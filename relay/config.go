@@ -15,6 +15,10 @@ type Config struct {
 	// MaxConnsPerIP bounds concurrent slot connections (waiting, piped or
 	// upgrading) per source IP (IPv6 per /64); beyond it 429.
 	MaxConnsPerIP int
+	// MaxConns bounds concurrent slot connections in all, whatever their
+	// source (many addresses can each stay under MaxConnsPerIP); beyond it
+	// 503 (the client's ErrRelayUnavailable).
+	MaxConns int
 	// LookupRate and LookupBurst define the per-source-IP token bucket that
 	// every slot request (host or join) draws from; when empty, 429.
 	LookupRate  float64
@@ -56,13 +60,14 @@ type Config struct {
 }
 
 func (c Config) withDefaults() (Config, error) {
-	if c.MaxWaitingSlots < 0 || c.MaxConnsPerIP < 0 || c.LookupRate < 0 || c.LookupBurst < 0 ||
+	if c.MaxWaitingSlots < 0 || c.MaxConnsPerIP < 0 || c.MaxConns < 0 || c.LookupRate < 0 || c.LookupBurst < 0 ||
 		c.MaxLimiterEntries < 0 || c.MaxMessageSize < 0 || c.IdleTimeout < 0 || c.MaxHostWait < 0 ||
 		c.ReadHeaderTimeout < 0 || c.ShutdownTimeout < 0 || c.CloseGrace < 0 {
 		return c, fmt.Errorf("relay: invalid config: negative limit")
 	}
 	setDefault(&c.MaxWaitingSlots, DefaultMaxWaitingSlots)
 	setDefault(&c.MaxConnsPerIP, DefaultMaxConnsPerIP)
+	setDefault(&c.MaxConns, DefaultMaxConns)
 	setDefault(&c.LookupRate, DefaultLookupRate)
 	setDefault(&c.LookupBurst, DefaultLookupBurst)
 	setDefault(&c.MaxLimiterEntries, DefaultMaxLimiterEntries)

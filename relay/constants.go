@@ -53,6 +53,7 @@ const (
 const (
 	DefaultMaxWaitingSlots   = 10000
 	DefaultMaxConnsPerIP     = 64
+	DefaultMaxConns          = 50000
 	DefaultLookupRate        = 20.0 // slot requests per second per source IP
 	DefaultLookupBurst       = 40
 	DefaultMaxMessageSize    = 1 << 20

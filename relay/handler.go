@@ -42,8 +42,12 @@ func (s *Server) serveSlot(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, src, reasonRateLimited, http.StatusTooManyRequests)
 		return
 	}
-	if !s.conns.acquire(src) {
-		s.reject(w, src, reasonTooManyConns, http.StatusTooManyRequests)
+	if why, ok := s.conns.acquire(src); !ok {
+		code := http.StatusTooManyRequests
+		if why == reasonRelayFull {
+			code = http.StatusServiceUnavailable
+		}
+		s.reject(w, src, why, code)
 		return
 	}
 	defer s.conns.release(src)

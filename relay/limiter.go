@@ -92,29 +92,37 @@ func (l *rateLimiter) sweepLocked(now time.Time) {
 // connCounter counts live connections per source key. Its table holds only
 // keys with at least one live connection, so it is bounded by them.
 type connCounter struct {
-	max int
+	max, maxTotal int
 
 	mu     sync.Mutex
 	counts map[netip.Addr]int
+	total  int
 }
 
-func newConnCounter(max int) *connCounter {
-	return &connCounter{max: max, counts: make(map[netip.Addr]int)}
+func newConnCounter(max, maxTotal int) *connCounter {
+	return &connCounter{max: max, maxTotal: maxTotal, counts: make(map[netip.Addr]int)}
 }
 
-func (c *connCounter) acquire(key netip.Addr) bool {
+// acquire counts a connection from key, unless key has max already
+// (reasonTooManyConns) or the relay has maxTotal (reasonRelayFull).
+func (c *connCounter) acquire(key netip.Addr) (reason, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.counts[key] >= c.max {
-		return false
+	switch {
+	case c.counts[key] >= c.max:
+		return reasonTooManyConns, false
+	case c.total >= c.maxTotal:
+		return reasonRelayFull, false
 	}
 	c.counts[key]++
-	return true
+	c.total++
+	return 0, true
 }
 
 func (c *connCounter) release(key netip.Addr) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.total--
 	if n := c.counts[key]; n <= 1 {
 		delete(c.counts, key)
 	} else {

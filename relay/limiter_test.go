@@ -40,19 +40,30 @@ func TestRateLimiter(t *testing.T) {
 
 func TestConnCounter(t *testing.T) {
 	t.Parallel()
-	c := newConnCounter(2)
-	k := netip.MustParseAddr("::1")
-	if !c.acquire(k) || !c.acquire(k) || c.acquire(k) {
-		t.Fatal("limit of 2 not enforced")
+	c := newConnCounter(2, 3)
+	ok := func(k netip.Addr) bool { _, ok := c.acquire(k); return ok }
+	k, other, third := netip.MustParseAddr("::1"), netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2")
+	if !ok(k) || !ok(k) {
+		t.Fatal("two connections from one source refused")
+	}
+	if why, got := c.acquire(k); got || why != reasonTooManyConns {
+		t.Fatalf("third from one source: %v %v, want refused for too_many_conns", got, why)
+	}
+	if !ok(other) {
+		t.Fatal("another source refused under the total")
+	}
+	if why, got := c.acquire(third); got || why != reasonRelayFull {
+		t.Fatalf("past the total: %v %v, want refused as relay_full", got, why)
 	}
 	c.release(k)
-	if !c.acquire(k) {
+	if !ok(third) {
 		t.Fatal("release did not free a place")
 	}
 	c.release(k)
-	c.release(k)
-	if len(c.counts) != 0 {
-		t.Fatalf("table not emptied: %v", c.counts)
+	c.release(other)
+	c.release(third)
+	if len(c.counts) != 0 || c.total != 0 {
+		t.Fatalf("table not emptied: %v, total %d", c.counts, c.total)
 	}
 }
 

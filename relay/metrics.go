@@ -27,6 +27,7 @@ const (
 	reasonHostIdle
 	reasonWaitExpired
 	reasonNoHost
+	reasonRelayFull
 	numReasons
 )
 
@@ -43,6 +44,7 @@ var reasonNames = [numReasons]string{
 	reasonMessageTooBig: "message_too_big",
 	reasonTextMessage:   "text_message",
 	reasonIdleTimeout:   "idle_timeout",
+	reasonRelayFull:     "relay_full",
 	reasonHostIdle:      "host_idle",
 	reasonWaitExpired:   "wait_expired",
 	reasonNoHost:        "no_host",

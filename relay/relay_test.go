@@ -542,3 +542,24 @@ func TestDotSlotsRefused(t *testing.T) {
 		t.Error("dotted names refused")
 	}
 }
+
+// TestMaxConns: past the relay's total connection bound a request gets 503
+// (ErrRelayUnavailable), whatever its source; a freed place is usable again.
+func TestMaxConns(t *testing.T) {
+	t.Parallel()
+	url, _ := relaytest.Start(t, relay.Config{MaxConns: 1})
+	h, err := relay.Host(testCtx(t), url, "first")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := relay.Host(testCtx(t), url, "second"); !errors.Is(err, relay.ErrRelayUnavailable) {
+		t.Fatalf("second host past MaxConns: %v, want ErrRelayUnavailable", err)
+	}
+	h.Close()
+	var h2 net.Conn
+	eventually(t, "a free place", func() bool {
+		h2, err = relay.Host(testCtx(t), url, "second")
+		return err == nil
+	})
+	h2.Close()
+}

@@ -49,7 +49,7 @@ func NewServer(cfg Config) (*Server, error) {
 		cfg:   cfg,
 		log:   cfg.Logger,
 		rate:  newRateLimiter(cfg.LookupRate, cfg.LookupBurst, cfg.MaxLimiterEntries),
-		conns: newConnCounter(cfg.MaxConnsPerIP),
+		conns: newConnCounter(cfg.MaxConnsPerIP, cfg.MaxConns),
 		done:  make(chan struct{}),
 	}
 	s.slots.m = make(map[string]*waiter)

@@ -69,6 +69,7 @@ behind one address.`,
 	c.Flags().StringVar(&keyFile, "tls-key", "", "TLS private key (PEM) for HTTPS")
 	c.Flags().IntVar(&limits.MaxWaitingSlots, "max-slots", 0, fmt.Sprintf("hosts waiting at once (default %d)", relay.DefaultMaxWaitingSlots))
 	c.Flags().IntVar(&limits.MaxConnsPerIP, "max-conns-per-ip", 0, fmt.Sprintf("concurrent connections per source address (default %d)", relay.DefaultMaxConnsPerIP))
+	c.Flags().IntVar(&limits.MaxConns, "max-conns", 0, fmt.Sprintf("concurrent connections in all (default %d)", relay.DefaultMaxConns))
 	c.Flags().Float64Var(&limits.LookupRate, "lookup-rate", 0, fmt.Sprintf("slot requests per second per source address (default %g)", relay.DefaultLookupRate))
 	c.Flags().IntVar(&limits.LookupBurst, "lookup-burst", 0, fmt.Sprintf("burst of slot requests per source address (default %d)", relay.DefaultLookupBurst))
 	c.Flags().DurationVar(&limits.IdleTimeout, "idle-timeout", 0, fmt.Sprintf("close a relayed pair idle this long (default %v)", relay.DefaultIdleTimeout))
