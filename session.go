@@ -265,9 +265,8 @@ func (n *Node) connect(ctx context.Context, peer PeerID, addrs []string) (*Sessi
 		return nil, fmt.Errorf("failed to start a session with %s: %w", p.ID.Short(), mapSessionRefusal(err))
 	}
 	s := &Session{n: n, peer: p.ID, name: p.Name, s: inner, addrs: addrs}
-	if !n.sessions.add(s, nil) {
-		inner.Close()
-		return nil, ErrClosed
+	if err := n.addSession(s, nil); err != nil {
+		return nil, err
 	}
 	n.log.Info("session connected", "peer", p.ID.Short(), "path", path, "role", "dialer")
 	if !n.goRun(func() { n.watchSession(s) }) {
@@ -557,8 +556,7 @@ func (n *Node) acceptSession(conn net.Conn, r *frame.Reader, tag, path string) {
 		return
 	}
 	s := &Session{n: n, peer: p.ID, name: p.Name, s: inner}
-	if !n.sessions.add(s, &key) {
-		inner.Close()
+	if err := n.addSession(s, &key); err != nil {
 		return
 	}
 	n.log.Info("session connected", "peer", p.ID.Short(), "path", path, "role", "acceptor")
@@ -619,12 +617,30 @@ func (n *Node) Unpair(ctx context.Context, peer PeerID) error {
 	return nil
 }
 
-// forget closes the sessions with peer and deletes its trust entry.
+// addSession registers a new session, or closes it when the node is closing
+// or the peer was unpaired while its handshake ran: forget deletes the trust
+// entry before it closes the peer's sessions, so either forget finds this
+// session or this check finds the entry gone.
+func (n *Node) addSession(s *Session, key *sessionKey) error {
+	if !n.sessions.add(s, key) {
+		s.s.Close()
+		return ErrClosed
+	}
+	if _, err := n.store.Peer(s.peer); errors.Is(err, store.ErrUnknownPeer) {
+		n.sessions.remove(s)
+		s.s.Close()
+		return fmt.Errorf("%w: unpaired while connecting", ErrUnknownPeer)
+	}
+	return nil
+}
+
+// forget deletes peer's trust entry and closes its sessions (in that order:
+// see addSession).
 func (n *Node) forget(peer PeerID) error {
+	err := n.store.DeletePeer(peer)
 	for _, s := range n.sessions.ofPeer(peer) {
 		s.s.Close()
 	}
-	err := n.store.DeletePeer(peer)
 	n.refreshAcceptors()
 	if err != nil && !errors.Is(err, store.ErrUnknownPeer) {
 		return fmt.Errorf("failed to delete %s: %w", peer.Short(), err)

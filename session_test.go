@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -469,5 +470,30 @@ func TestUnpairByDirectAddress(t *testing.T) {
 	}
 	if ev := waitEvent(t, a, EventUnpaired); ev.Peer != b.PeerID() {
 		t.Fatalf("unpair event for %v", ev.Peer)
+	}
+}
+
+// TestSessionRefusedAfterUnpair: a session whose handshake finished after
+// its peer was unpaired (forget already listed and closed the peer's
+// sessions) is closed instead of living on without a trust entry.
+func TestSessionRefusedAfterUnpair(t *testing.T) {
+	a, b, _ := pairedNodes(t)
+	acceptOne(t, a)
+	s, err := b.ConnectAddr(testCtx(t), a.PeerID(), a.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.store.DeletePeer(a.PeerID()); err != nil { // forget's first step
+		t.Fatal(err)
+	}
+	late := &Session{n: b, peer: a.PeerID(), s: s.s} // a handshake that completes now
+	if err := b.addSession(late, nil); !errors.Is(err, ErrUnknownPeer) {
+		t.Fatalf("addSession after the unpairing = %v, want ErrUnknownPeer", err)
+	}
+	if slices.Contains(b.sessions.ofPeer(a.PeerID()), late) {
+		t.Fatal("the late session stayed in the table")
+	}
+	if err := s.s.Err(); err == nil {
+		t.Fatal("the late session was not closed")
 	}
 }
