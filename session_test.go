@@ -446,18 +446,8 @@ func TestImpostorPathLosesRace(t *testing.T) {
 // TestUnpairByDirectAddress: a peer reachable only at the address the
 // application gave (no relay, no LAN discovery) still gets the unpair notice.
 func TestUnpairByDirectAddress(t *testing.T) {
-	a, b := newTestNode(t), newTestNode(t) // no relay, mDNS off
+	a, b, _, _ := directPair(t) // no relay, mDNS off
 	ctx := testCtx(t)
-	l, err := a.PairGenerateLink(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := b.PairFromLink(ctx, l.URI); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := l.Wait(ctx); err != nil {
-		t.Fatal(err)
-	}
 	acc := acceptOne(t, a)
 	s, err := b.ConnectAddr(ctx, a.PeerID(), a.Addr().String())
 	if err != nil {
