@@ -434,16 +434,9 @@ func (n *Node) secureDial(ctx context.Context, conn net.Conn, p store.Peer, purp
 	// silent must not hold a Connect with a context that never ends.
 	ctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
 	defer cancel()
-	pk := payloadKeyFor(p.PairingSecret)
-	defer clear(pk)
-	res, err := handshake.Initiator(ctx, conn, handshake.Config{
-		Identity:     n.id,
-		ExpectedPeer: p.ID,
-		ExpectedKey:  p.PublicKey,
-		Prologue:     prologueFor(purpose, p.PairingSecret),
-		PayloadKey:   pk,
-		Reader:       r,
-	})
+	cfg := n.pairedHandshake(p, purpose, r)
+	defer clear(cfg.PayloadKey)
+	res, err := handshake.Initiator(ctx, conn, cfg)
 	if err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("handshake with %s failed: %w", p.ID.Short(), handshakeFailure(err))
@@ -484,6 +477,20 @@ func payloadKeyFor(pairingSecret [32]byte) []byte {
 	return k
 }
 
+// pairedHandshake is the Noise XX configuration between this node and the
+// paired peer p, on either side: p's key pinned, the prologue and payload key
+// from the pair's secret. Clear PayloadKey once the handshake is done.
+func (n *Node) pairedHandshake(p store.Peer, purpose wire.Purpose, r *frame.Reader) handshake.Config {
+	return handshake.Config{
+		Identity:     n.id,
+		ExpectedPeer: p.ID,
+		ExpectedKey:  p.PublicKey,
+		Prologue:     prologueFor(purpose, p.PairingSecret),
+		PayloadKey:   payloadKeyFor(p.PairingSecret),
+		Reader:       r,
+	}
+}
+
 // secureAccept runs the acceptor's side of Noise XX on conn, whose Hello
 // named tag. It refuses a tag no paired peer owns.
 func (n *Node) secureAccept(conn net.Conn, r *frame.Reader, tag string, purpose wire.Purpose) (*securelink.Link, store.Peer, error) {
@@ -499,16 +506,9 @@ func (n *Node) secureAccept(conn net.Conn, r *frame.Reader, tag string, purpose 
 	}
 	ctx, cancel := context.WithTimeout(n.ctx, handshakeTimeout)
 	defer cancel()
-	pk := payloadKeyFor(p.PairingSecret)
-	defer clear(pk)
-	res, err := handshake.Responder(ctx, conn, handshake.Config{
-		Identity:     n.id,
-		ExpectedPeer: p.ID,
-		ExpectedKey:  p.PublicKey,
-		Prologue:     prologueFor(purpose, p.PairingSecret),
-		PayloadKey:   pk,
-		Reader:       r,
-	})
+	cfg := n.pairedHandshake(p, purpose, r)
+	defer clear(cfg.PayloadKey)
+	res, err := handshake.Responder(ctx, conn, cfg)
 	if err != nil {
 		return nil, p, fmt.Errorf("handshake with %s failed: %w", p.ID.Short(), err)
 	}

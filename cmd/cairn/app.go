@@ -209,15 +209,6 @@ func (a *app) openNode(mode nodeMode, extra ...cairn.Option) (*cairn.Node, error
 	return n, nil
 }
 
-// resolve names a peer from user input.
-func resolve(n *cairn.Node, s string) (cairn.PeerID, error) {
-	id, err := n.ResolvePeer(s)
-	if err != nil {
-		return cairn.PeerID{}, err
-	}
-	return id, nil
-}
-
 // emit prints v as one line of JSON.
 func (a *app) emit(v any) error {
 	enc := json.NewEncoder(a.stdout)

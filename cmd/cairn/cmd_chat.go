@@ -41,7 +41,7 @@ whichever starts first waits for the other. Ctrl-D (end of input) leaves.`,
 				return err
 			}
 			defer n.Close()
-			peer, err := resolve(n, args[0])
+			peer, err := n.ResolvePeer(args[0])
 			if err != nil {
 				return err
 			}

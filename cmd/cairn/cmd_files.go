@@ -43,7 +43,7 @@ checked with SHA-256 at the end. 'cairn send PEER -' sends stdin (named by
 				return err
 			}
 			defer n.Close()
-			peer, err := resolve(n, args[0])
+			peer, err := n.ResolvePeer(args[0])
 			if err != nil {
 				return err
 			}
@@ -215,7 +215,7 @@ Names that would escape --dir or contain control characters are refused.`,
 			defer n.Close()
 			var want cairn.PeerID
 			if from != "" {
-				if want, err = resolve(n, from); err != nil {
+				if want, err = n.ResolvePeer(from); err != nil {
 					return err
 				}
 			}

@@ -83,7 +83,7 @@ func (a *app) unpairCommand() *cobra.Command {
 				return err
 			}
 			defer n.Close()
-			id, err := resolve(n, args[0])
+			id, err := n.ResolvePeer(args[0])
 			if err != nil {
 				return err
 			}
@@ -121,7 +121,7 @@ func (a *app) renameCommand() *cobra.Command {
 				return err
 			}
 			defer n.Close()
-			id, err := resolve(n, args[0])
+			id, err := n.ResolvePeer(args[0])
 			if err != nil {
 				return err
 			}
