@@ -148,20 +148,7 @@ func BenchmarkSessionBulk(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			s, sa := connectedPair(b, tc.relay)
 			ctx := testCtx(b)
-			ch, err := s.OpenChannel(ctx, "bulk")
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := ch.Send(ctx, []byte("start")); err != nil {
-				b.Fatal(err)
-			}
-			in, err := sa.AcceptChannel(ctx)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if _, err := in.Receive(ctx); err != nil {
-				b.Fatal(err)
-			}
+			ch, in := benchChannel(b, ctx, s, sa, "bulk")
 			benchStream(b, ch, in)
 		})
 	}
@@ -300,22 +287,32 @@ func benchStream(b *testing.B, w io.Writer, r io.Reader) {
 	}
 }
 
+// benchChannel opens a channel from s, has sa accept it and consumes the
+// "start" message that announces it.
+func benchChannel(b *testing.B, ctx context.Context, s, sa *Session, name string) (out, in *Channel) {
+	b.Helper()
+	out, err := s.OpenChannel(ctx, name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := out.Send(ctx, []byte("start")); err != nil {
+		b.Fatal(err)
+	}
+	if in, err = sa.AcceptChannel(ctx); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := in.Receive(ctx); err != nil {
+		b.Fatal(err)
+	}
+	return out, in
+}
+
 // BenchmarkSessionRoundTrip sends a 64-byte message and waits for the echo.
 func BenchmarkSessionRoundTrip(b *testing.B) {
 	b.Run("direct", func(b *testing.B) {
 		s, sa := connectedPair(b, false)
 		ctx := testCtx(b)
-		ch, err := s.OpenChannel(ctx, "ping")
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := ch.Send(ctx, []byte("start")); err != nil {
-			b.Fatal(err)
-		}
-		in, err := sa.AcceptChannel(ctx)
-		if err != nil {
-			b.Fatal(err)
-		}
+		ch, in := benchChannel(b, ctx, s, sa, "ping")
 		go func() {
 			for {
 				msg, err := in.Receive(ctx)
@@ -324,9 +321,6 @@ func BenchmarkSessionRoundTrip(b *testing.B) {
 				}
 			}
 		}()
-		if _, err := ch.Receive(ctx); err != nil {
-			b.Fatal(err)
-		}
 		msg := make([]byte, 64)
 		for b.Loop() {
 			if err := ch.Send(ctx, msg); err != nil {

@@ -175,9 +175,7 @@ func TestPairQR(t *testing.T) {
 }
 
 func TestWrongPINFailsBothSides(t *testing.T) {
-	url, _ := relaytest.Start(t, relay.Config{})
-	a := newTestNode(t, WithRelay(url))
-	b := newTestNode(t, WithRelay(url))
+	a, b, _ := relayNodes(t)
 	ctx := testCtx(t)
 	p, err := a.PairGeneratePin(ctx)
 	if err != nil {
@@ -221,9 +219,7 @@ func waitEvent(t testing.TB, n *Node, kind EventKind) Event {
 }
 
 func TestFiveWrongAttemptsInvalidatePIN(t *testing.T) {
-	url, _ := relaytest.Start(t, relay.Config{})
-	a := newTestNode(t, WithRelay(url))
-	b := newTestNode(t, WithRelay(url))
+	a, b, _ := relayNodes(t)
 	ctx := testCtx(t)
 	p, err := a.PairGeneratePin(ctx)
 	if err != nil {
@@ -263,9 +259,7 @@ func TestPairingExpires(t *testing.T) {
 }
 
 func TestPairingCancel(t *testing.T) {
-	url, _ := relaytest.Start(t, relay.Config{})
-	a := newTestNode(t, WithRelay(url))
-	b := newTestNode(t, WithRelay(url))
+	a, b, _ := relayNodes(t)
 	ctx := testCtx(t)
 	p, err := a.PairGeneratePin(ctx)
 	if err != nil {
@@ -384,9 +378,7 @@ func TestClosedNode(t *testing.T) {
 // are connected to: every call returns, nothing races (run with -race), and
 // no goroutine outlives Close (goleak in TestMain).
 func TestCloseWhileBusy(t *testing.T) {
-	url, _ := relaytest.Start(t, relay.Config{})
-	a := newTestNode(t, WithRelay(url))
-	b := newTestNode(t, WithRelay(url))
+	a, b, _ := relayNodes(t)
 	pairByPIN(t, a, b)
 	ctx := testCtx(t)
 	var (

@@ -27,12 +27,17 @@ import (
 // pairedNodes returns two nodes paired through a relay.
 func pairedNodes(t testing.TB, opts ...Option) (a, b *Node, relayURL string) {
 	t.Helper()
-	url, _ := relaytest.Start(t, relay.Config{})
-	opts = append([]Option{WithRelay(url)}, opts...)
-	a = newTestNode(t, opts...)
-	b = newTestNode(t, opts...)
+	a, b, relayURL = relayNodes(t, opts...)
 	pairByPIN(t, a, b)
-	return a, b, url
+	return a, b, relayURL
+}
+
+// relayNodes starts a relay and two nodes that use it (not paired).
+func relayNodes(t testing.TB, opts ...Option) (a, b *Node, relayURL string) {
+	t.Helper()
+	relayURL, _ = relaytest.Start(t, relay.Config{})
+	opts = append([]Option{WithRelay(relayURL)}, opts...)
+	return newTestNode(t, opts...), newTestNode(t, opts...), relayURL
 }
 
 func acceptOne(t testing.TB, n *Node) <-chan *Session {
