@@ -165,15 +165,8 @@ func openStream(t *testing.T, a, b *Node, addrs ...string) (s, sa *Session, out,
 	if err := out.Send(ctx, []byte("start")); err != nil {
 		t.Fatal(err)
 	}
-	sa, ok := <-acc
-	if !ok {
-		t.FailNow()
-	}
+	sa, in = acceptedChannel(t, ctx, acc)
 	t.Cleanup(func() { sa.Close() })
-	in, err = sa.AcceptChannel(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if msg, err := in.Receive(ctx); err != nil || string(msg) != "start" {
 		t.Fatalf("first message: %q, %v", msg, err)
 	}

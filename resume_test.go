@@ -105,14 +105,7 @@ func TestSessionPersistenceAcceptorRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	sendNumbered(t, out, 0, 40)
-	sa, ok := <-acc
-	if !ok {
-		t.FailNow()
-	}
-	in, err := sa.AcceptChannel(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, in := acceptedChannel(t, ctx, acc)
 	receiveNumbered(t, in, 0, 10)
 	if err := sb.Flush(ctx); err != nil { // 10..39 held by A, unread
 		t.Fatal(err)
@@ -157,14 +150,7 @@ func TestSessionPersistenceDialerRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	sendNumbered(t, out, 0, 20)
-	sa, ok := <-acc
-	if !ok {
-		t.FailNow()
-	}
-	in, err := sa.AcceptChannel(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sa, in := acceptedChannel(t, ctx, acc)
 	receiveNumbered(t, in, 0, 5)
 	sendNumbered(t, in, 0, 10) // A to B
 	if err := sa.Flush(ctx); err != nil {

@@ -58,6 +58,21 @@ func acceptOne(t testing.TB, n *Node) <-chan *Session {
 	return out
 }
 
+// acceptedChannel waits for the session acceptOne delivers and for the first
+// channel the peer opens on it.
+func acceptedChannel(t testing.TB, ctx context.Context, acc <-chan *Session) (*Session, *Channel) {
+	t.Helper()
+	s, ok := <-acc
+	if !ok {
+		t.FailNow()
+	}
+	in, err := s.AcceptChannel(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, in
+}
+
 // exchange checks messages flow both ways on a fresh channel.
 func exchange(t testing.TB, dialer *Session, acceptor <-chan *Session) *Session {
 	t.Helper()
@@ -69,14 +84,7 @@ func exchange(t testing.TB, dialer *Session, acceptor <-chan *Session) *Session 
 	if err := ch.Send(ctx, []byte("hello")); err != nil {
 		t.Fatal(err)
 	}
-	s, ok := <-acceptor
-	if !ok {
-		t.FailNow()
-	}
-	in, err := s.AcceptChannel(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, in := acceptedChannel(t, ctx, acceptor)
 	if in.Name() != "chat" {
 		t.Fatalf("channel name %q", in.Name())
 	}
@@ -232,14 +240,7 @@ func TestStreamSurvivesCuts(t *testing.T) {
 		}
 		ch.CloseWrite()
 	}()
-	sa, ok := <-acc
-	if !ok {
-		t.FailNow()
-	}
-	in, err := sa.AcceptChannel(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, in := acceptedChannel(t, ctx, acc)
 	got := sha256.New()
 	stopCuts := make(chan struct{})
 	cutsDone := make(chan int)
